@@ -4,7 +4,7 @@
 Seeds are real UPDATEs cut from a RIPE RIS update stream (one per distinct set of attribute
 types and NLRI shape, so the corpus covers what real peers send), plus hand-built OPENs like
 those gobgpd, BIRD and FRR send, and one of each small message. Run from the repo root:
-    python3 fuzz/make_seeds.py ../shared/data/mrt/updates.20160811.1600.gz
+    python3 fuzz/make_seeds.py testdata/mrt/updates.20160811.1600.gz
 """
 import gzip
 import hashlib
