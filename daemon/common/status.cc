@@ -21,7 +21,7 @@ absl::Status BgpError(uint8_t code, uint8_t subcode, ByteSpan data, absl::string
 }
 
 std::optional<BgpErrorInfo> GetBgpError(const absl::Status& status) {
-  std::optional<absl::Cord> p = status.GetPayload(kPayloadUrl);
+  auto p = status.GetPayload(kPayloadUrl);  // absl::optional or std::optional, by absl build
   if (!p) return std::nullopt;
   std::string s(*p);
   if (s.size() < 2) return std::nullopt;
