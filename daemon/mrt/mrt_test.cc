@@ -160,7 +160,9 @@ TEST(DataFileTest, EveryFileInTheDataDirParses) {
     bool malformed = name == "updates.nlri_mask_trailing_bits.gz";
     FileStats st = ReadAll(entry.path().string(), nullptr, malformed);
     EXPECT_EQ(st.errors, malformed ? 1 : 0);
-    if (!malformed) EXPECT_GT(st.routes, 0u);
+    if (!malformed) {
+      EXPECT_GT(st.routes, 0u);
+    }
     ++files;
   }
   EXPECT_GE(files, 8);
