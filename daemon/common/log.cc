@@ -91,7 +91,7 @@ void LogLine(LogLevel level, absl::string_view msg, std::initializer_list<LogFie
   line.reserve(128);
   if (g_json) {
     line.append("{\"time\":\"").append(Timestamp()).append("\",\"level\":\"");
-    line.append(LogLevelName(level)).append("\",\"msg\":");
+    absl::StrAppend(&line, LogLevelName(level), "\",\"msg\":");
     AppendJsonString(&line, msg);
     for (const LogField& f : fields) {
       line.push_back(',');
