@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/common/bytes.h"
+#include "daemon/common/status.h"  // GetBgpError, for callers of the decoders
 #include "daemon/wire/attributes.h"
 #include "daemon/wire/constants.h"
 
@@ -102,6 +103,14 @@ using Capability =
 
 uint8_t CapabilityCode(const Capability& c);
 std::string CapabilityName(uint8_t code);  // "multiprotocol", "4-octet-as", ... "cap(99)"
+
+// The value of one Capabilities optional parameter (RFC 5492 §4): a list of capability TLVs,
+// appended to *out in order. A TLV that overruns the parameter, or whose length is wrong for
+// a code kbgp decodes, is an OPEN Message Error (subcode 0, RFC 4271 §6.2).
+absl::Status DecodeCapabilities(ByteSpan value, std::vector<Capability>* out);
+// Appends one capability TLV (code, length, value). Fails when a field is out of range or the
+// value is over 255 bytes; *w is unchanged then.
+absl::Status EncodeCapability(const Capability& c, Writer* w);
 
 // ---- Messages ----
 
