@@ -34,8 +34,8 @@ TEST_P(ReplayTest, EveryCorpusFileRuns) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpora, ReplayTest, testing::ValuesIn(kFuzzTargets),
-                         [](const testing::TestParamInfo<FuzzTarget>& info) {
-                           return std::string(info.param.name);
+                         [](const testing::TestParamInfo<FuzzTarget>& param) {
+                           return std::string(param.param.name);
                          });
 
 }  // namespace

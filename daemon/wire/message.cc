@@ -444,6 +444,17 @@ absl::StatusOr<Update> DecodeUpdate(ByteSpan body, const CodecOptions& opts) {
   if (!s.ok()) return s;
   s = DecodeNlri(nlri, Family::kIPv4, add_path, &u.nlri);
   if (!s.ok()) return s;
+
+  // RFC 4760 §3 / RFC 7606 §3 d: NEXT_HOP is mandatory whenever the NLRI field carries
+  // routes, also when an MP_REACH_NLRI carries routes of its own. DecodePathAttributes cannot
+  // tell this case apart (it sees only "has NLRI"), so it is checked here.
+  if (!u.nlri.empty() && !u.attrs.next_hop.has_value()) {
+    bool reported = false;
+    for (const AttributeError& e : u.report.errors) reported |= e.type == attr::kNextHop;
+    if (!reported) {
+      u.report.Add(attr::kNextHop, ErrorAction::kTreatAsWithdraw, "missing well-known attribute");
+    }
+  }
   return u;
 }
 

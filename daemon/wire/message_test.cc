@@ -792,3 +792,40 @@ TEST(Shutdown, Rfc9003) {
 
 }  // namespace
 }  // namespace kbgp::wire
+
+namespace kbgp::wire {
+namespace {
+
+// RFC 4760 §3 / RFC 7606 §3 d: routes in the NLRI field need NEXT_HOP even when an
+// MP_REACH_NLRI with routes of its own is present.
+TEST(UpdateMandatoryTest, NlriFieldWithMpReachButNoNextHopIsTreatAsWithdraw) {
+  Update u;
+  u.attrs.origin = Origin::kIgp;
+  u.attrs.as_path = AsPath{};
+  MpReach mp;
+  mp.family = kIPv6Unicast;
+  mp.next_hop = *IpAddress::Parse("2001:db8::1");
+  mp.nlri.push_back(Nlri{*Prefix::Parse("2001:db8:1::/48"), 0});
+  u.attrs.mp_reach = mp;
+  u.nlri.push_back(Nlri{*Prefix::Parse("192.0.2.0/24"), 0});
+  CodecOptions opts;
+  Bytes bytes;
+  ASSERT_TRUE(EncodeMessage(u, opts, &bytes).ok());
+  auto decoded = DecodeMessage(bytes, opts);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  const Update& d = std::get<Update>(*decoded);
+  EXPECT_EQ(d.report.action, ErrorAction::kTreatAsWithdraw);
+  ASSERT_EQ(d.report.errors.size(), 1u);
+  EXPECT_EQ(d.report.errors[0].type, attr::kNextHop);
+
+  // With NEXT_HOP present the same UPDATE is clean.
+  u.attrs.next_hop = *IpAddress::Parse("192.0.2.1");
+  bytes.clear();
+  ASSERT_TRUE(EncodeMessage(u, opts, &bytes).ok());
+  decoded = DecodeMessage(bytes, opts);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(std::get<Update>(*decoded).report.action, ErrorAction::kNone);
+}
+
+}  // namespace
+}  // namespace kbgp::wire
