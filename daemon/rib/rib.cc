@@ -1,0 +1,579 @@
+#include "daemon/rib/rib.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
+#include "daemon/rib/transform.h"
+
+namespace kbgp::rib {
+
+// ---- Keys ----
+
+V4Key MakeV4Key(const Prefix& p) { return V4Key{(uint64_t{p.addr().v4()} << 8) | p.length()}; }
+
+V6Key MakeV6Key(const Prefix& p) {
+  V6Key k;
+  const uint8_t* b = p.addr().data();
+  for (int i = 0; i < 8; ++i) k.hi = (k.hi << 8) | b[i];
+  for (int i = 8; i < 16; ++i) k.lo = (k.lo << 8) | b[i];
+  k.len = p.length();
+  return k;
+}
+
+Prefix PrefixOf(V4Key k) {
+  return Prefix::Make(IpAddress::V4(static_cast<uint32_t>(k.v >> 8)),
+                      static_cast<uint8_t>(k.v & 0xff));
+}
+
+Prefix PrefixOf(const V6Key& k) {
+  uint8_t b[16];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(k.hi >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<uint8_t>(k.lo >> (56 - 8 * i));
+  return Prefix::Make(IpAddress::V6Bytes(b), k.len);
+}
+
+// ---- Destination ----
+
+Destination::Destination(Destination&& o) noexcept
+    : size_(o.size_), cap_(o.cap_), best_(o.best_), reason_(o.reason_), flags_(o.flags_) {
+  if (o.cap_ == 0) {
+    one_ = o.one_;
+  } else {
+    many_ = o.many_;
+  }
+  o.size_ = 0;
+  o.cap_ = 0;
+  o.best_ = kNoBest;
+}
+
+Destination& Destination::operator=(Destination&& o) noexcept {
+  if (this != &o) {
+    this->~Destination();
+    new (this) Destination(std::move(o));
+  }
+  return *this;
+}
+
+Destination::~Destination() {
+  // The Rib releases the paths' references before a destination goes.
+  if (cap_ != 0) std::free(many_);
+}
+
+int Destination::Find(PeerId peer, uint32_t path_id) const {
+  const Path* p = data();
+  for (int i = 0; i < size_; ++i) {
+    if (p[i].peer == peer && p[i].path_id == path_id) return i;
+  }
+  return -1;
+}
+
+void Destination::Append(const Path& p) {
+  if (size_ == 0 && cap_ == 0) {
+    one_ = p;
+    size_ = 1;
+    return;
+  }
+  if (cap_ == 0 || size_ == cap_) {
+    // Grow by one up to 8 (most prefixes have a handful of paths), then by a quarter.
+    const uint16_t new_cap = static_cast<uint16_t>(
+        std::min<size_t>(0xffff, size_ < 8 ? size_ + 1 : size_ + size_ / 4));
+    Path* mem;
+    if (cap_ == 0) {
+      mem = static_cast<Path*>(std::malloc(sizeof(Path) * new_cap));
+      if (mem == nullptr) std::abort();
+      mem[0] = one_;
+    } else {
+      mem = static_cast<Path*>(std::realloc(many_, sizeof(Path) * new_cap));
+      if (mem == nullptr) std::abort();
+    }
+    many_ = mem;
+    cap_ = new_cap;
+  }
+  many_[size_++] = p;
+}
+
+void Destination::RemoveAt(int i) {
+  Path* d = data();
+  std::memmove(d + i, d + i + 1, sizeof(Path) * (size_ - i - 1));
+  --size_;
+  if (cap_ != 0 && size_ <= 1) {
+    Path* mem = many_;
+    if (size_ == 1) one_ = mem[0];
+    std::free(mem);
+    cap_ = 0;
+  } else if (cap_ > 8 && size_ < cap_ / 2) {
+    Path* mem = static_cast<Path*>(std::realloc(many_, sizeof(Path) * size_));
+    if (mem != nullptr) {
+      many_ = mem;
+      cap_ = size_;
+    }
+  }
+}
+
+// ---- Adj-RIB-Out ----
+
+const AttrSet* AdjRibOut::Find(const Prefix& p) const {
+  const AttrSet* const* a = map_.Find(p);
+  return a ? *a : nullptr;
+}
+
+bool AdjRibOut::Set(const Prefix& p, const AttrSet* attrs) {
+  const AttrSet*& slot = map_[p];
+  if (slot == attrs) return false;
+  AttrPool::AddRef(attrs);
+  if (slot) pool_->Unref(slot);
+  slot = attrs;
+  return true;
+}
+
+bool AdjRibOut::Erase(const Prefix& p) {
+  const AttrSet** slot = map_.Find(p);
+  if (!slot) return false;
+  pool_->Unref(*slot);
+  map_.Erase(p);
+  return true;
+}
+
+void AdjRibOut::Clear() {
+  map_.ForEach([&](const Prefix&, const AttrSet*& a) { pool_->Unref(a); });
+  map_.Clear();
+}
+
+// ---- Update packing ----
+
+namespace {
+
+// Header, withdrawn-length and attribute-length fields.
+constexpr size_t kUpdateOverhead = wire::kHeaderLength + 2 + 2;
+// An MP_REACH/MP_UNREACH attribute header may switch to the 2-byte length form as the NLRI
+// grow; count it in from the start.
+constexpr size_t kMpSlack = 1;
+
+size_t EncodedSize(const wire::PathAttributes& pa, const wire::CodecOptions& opts) {
+  Bytes b;
+  if (!wire::EncodePathAttributes(pa, opts, &b).ok()) return SIZE_MAX;
+  return b.size();
+}
+
+}  // namespace
+
+void PackAnnouncements(const AttrSet& attrs, wire::AfiSafi family,
+                       absl::Span<const wire::Nlri> nlri, const wire::CodecOptions& opts,
+                       std::vector<wire::Update>* out) {
+  if (nlri.empty()) return;
+  const bool v4 = family == wire::kIPv4Unicast;
+  const bool add_path = opts.AddPath(family);
+  wire::PathAttributes base = attrs.ToWire();
+  if (v4) {
+    base.next_hop = attrs.next_hop();
+  } else {
+    wire::MpReach mp;
+    mp.family = family;
+    mp.next_hop = attrs.next_hop();
+    if (attrs.extras()) mp.link_local_next_hop = attrs.extras()->link_local_next_hop;
+    base.mp_reach = std::move(mp);
+  }
+  const size_t attr_size = EncodedSize(base, opts);
+  const size_t max = opts.max_message_length();
+  if (attr_size == SIZE_MAX || attr_size + kUpdateOverhead + kMpSlack >= max) return;
+  const size_t room = max - kUpdateOverhead - attr_size - (v4 ? 0 : kMpSlack);
+  size_t i = 0;
+  while (i < nlri.size()) {
+    wire::Update u;
+    u.attrs = base;
+    std::vector<wire::Nlri>& dst = v4 ? u.nlri : u.attrs.mp_reach->nlri;
+    size_t used = 0;
+    while (i < nlri.size() && used + wire::NlriSize(nlri[i], add_path) <= room) {
+      used += wire::NlriSize(nlri[i], add_path);
+      dst.push_back(nlri[i++]);
+    }
+    out->push_back(std::move(u));
+  }
+}
+
+void PackWithdrawals(wire::AfiSafi family, absl::Span<const wire::Nlri> nlri,
+                     const wire::CodecOptions& opts, std::vector<wire::Update>* out) {
+  if (nlri.empty()) return;
+  const bool v4 = family == wire::kIPv4Unicast;
+  const bool add_path = opts.AddPath(family);
+  // MP_UNREACH_NLRI: flags, type, 2-byte length, AFI, SAFI.
+  const size_t room = opts.max_message_length() - kUpdateOverhead - (v4 ? 0 : 4 + 3);
+  size_t i = 0;
+  while (i < nlri.size()) {
+    wire::Update u;
+    std::vector<wire::Nlri>* dst = &u.withdrawn;
+    if (!v4) {
+      u.attrs.mp_unreach = wire::MpUnreach{family, {}, {}};
+      dst = &u.attrs.mp_unreach->withdrawn;
+    }
+    size_t used = 0;
+    while (i < nlri.size() && used + wire::NlriSize(nlri[i], add_path) <= room) {
+      used += wire::NlriSize(nlri[i], add_path);
+      dst->push_back(nlri[i++]);
+    }
+    out->push_back(std::move(u));
+  }
+}
+
+// ---- Rib ----
+
+size_t AdjRibIn::size() const {
+  size_t n = 0;
+  ForEach([&](const Prefix&, const Path&, const AttrSet&) { ++n; });
+  return n;
+}
+
+Rib::Rib(const RibOptions& options) : options_(options) {
+  PeerInfo local;
+  local.local = true;
+  local.local_as = local.peer_as = options.local_as;
+  local.router_id = local.local_router_id = options.router_id;
+  AddPeer(local);
+}
+
+Rib::~Rib() {
+  table_.ForEach([&](const Prefix&, Destination& d) {
+    for (const Path& p : d.paths()) pool_.Unref(p.attrs);
+  });
+  table_.Clear();
+  peers_.clear();  // Adj-RIB-Outs release their references while the pool lives
+}
+
+PeerId Rib::AddPeer(const PeerInfo& info) {
+  for (size_t i = 1; i < peers_.size(); ++i) {
+    if (!peers_[i]->in_use) {
+      peers_[i]->info = info;
+      peers_[i]->in_use = true;
+      return static_cast<PeerId>(i);
+    }
+  }
+  auto st = std::make_unique<PeerState>(&pool_);
+  st->info = info;
+  st->in_use = true;
+  peers_.push_back(std::move(st));
+  return static_cast<PeerId>(peers_.size() - 1);
+}
+
+void Rib::PeerEstablished(PeerId id, bool ipv4, bool ipv6) {
+  PeerState& p = *peers_[id];
+  p.established = true;
+  p.initial_pending = true;
+  p.ipv4 = ipv4;
+  p.ipv6 = ipv6;
+}
+
+void Rib::PeerDown(PeerId id) {
+  PeerState& p = *peers_[id];
+  p.established = false;
+  p.initial_pending = false;
+  p.out.Clear();
+  table_.EraseIf([&](const Prefix& prefix, Destination& d) {
+    bool changed = false, was_mp = false;
+    for (int i = static_cast<int>(d.size()) - 1; i >= 0; --i) {
+      if (d.data()[i].peer != id) continue;
+      was_mp |= d.data()[i].multipath();
+      ReleasePath(d.data()[i]);
+      d.RemoveAt(i);
+      changed = true;
+    }
+    if (changed) RunDecision(prefix, d, was_mp);
+    return d.empty() && !(d.flags_ & Destination::kDirty);
+  });
+}
+
+void Rib::RemovePeer(PeerId id) {
+  if (id == kLocalPeer) return;
+  PeerDown(id);
+  peers_[id]->in_use = false;
+}
+
+void Rib::ReleasePath(const Path& p) {
+  pool_.Unref(p.attrs);
+  --path_count_;
+}
+
+const AttrSet* Rib::ImportOne(const Prefix& prefix, const PeerInfo& from,
+                              const AttrSet* received, bool usable, uint8_t* flags) {
+  *flags = usable ? 0 : Path::kIneligible;
+  if (usable && import_policy_) {
+    PolicyResult r = import_policy_(prefix, from, *received);
+    if (!r.accept) {
+      *flags = Path::kIneligible | Path::kRejected;
+    } else if (r.attrs && r.attrs.get() != received) {
+      // The result remembers the received set, so one pointer per path serves both RIBs.
+      const AttrSet* set = r.attrs.get();
+      if (set->fields().parent != received) {
+        AttrFields f = set->fields();
+        f.parent = received;
+        r.attrs = pool_.Intern(f);
+      }
+      return r.attrs.release();
+    }
+  }
+  AttrPool::AddRef(received);
+  return received;
+}
+
+void Rib::Upsert(const Prefix& prefix, Destination& d, PeerId peer, uint32_t path_id,
+                 const AttrSet* received, bool usable) {
+  uint8_t flags;
+  const AttrSet* eff = ImportOne(prefix, peers_[peer]->info, received, usable, &flags);
+  const int i = d.Find(peer, path_id);
+  if (i >= 0) {
+    Path& p = d.data()[i];
+    if (p.attrs == eff && (p.flags & ~Path::kMultipath) == flags) {
+      pool_.Unref(eff);  // an implicit withdraw of the same route: nothing changes
+      return;
+    }
+    const bool was_mp = p.multipath();
+    pool_.Unref(p.attrs);
+    p.attrs = eff;
+    p.seq = ++seq_;
+    p.flags = flags;
+    RunDecision(prefix, d, was_mp);
+    return;
+  } else {
+    Path p;
+    p.attrs = eff;
+    p.path_id = path_id;
+    p.seq = ++seq_;
+    p.peer = peer;
+    p.flags = flags;
+    d.Append(p);
+    ++path_count_;
+  }
+  RunDecision(prefix, d);
+}
+
+void Rib::Announce(PeerId peer, absl::Span<const wire::Nlri> nlri, const AttrSet* attrs) {
+  // The import checks depend on the set and the peer only: once per call, not per prefix.
+  const bool usable = CheckImport(*attrs, peers_[peer]->info) == ImportVerdict::kUsable;
+  for (const wire::Nlri& n : nlri) {
+    Upsert(n.prefix, table_[n.prefix], peer, n.path_id, attrs, usable);
+  }
+}
+
+void Rib::Withdraw(PeerId peer, absl::Span<const wire::Nlri> nlri) {
+  for (const wire::Nlri& n : nlri) {
+    Destination* d = table_.Find(n.prefix);
+    if (!d) continue;
+    const int i = d->Find(peer, n.path_id);
+    if (i < 0) continue;
+    const bool was_mp = d->data()[i].multipath();
+    ReleasePath(d->data()[i]);
+    d->RemoveAt(i);
+    RunDecision(n.prefix, *d, was_mp);
+    // An empty destination stays until the flush has withdrawn it from the peers.
+    if (d->empty() && !(d->flags_ & Destination::kDirty)) table_.Erase(n.prefix);
+  }
+}
+
+void Rib::ApplyUpdate(PeerId peer, const wire::Update& u) {
+  const bool withdraw_all = u.report.action == wire::ErrorAction::kTreatAsWithdraw;
+  Withdraw(peer, u.withdrawn);
+  if (u.attrs.mp_unreach) Withdraw(peer, u.attrs.mp_unreach->withdrawn);
+  if (!u.nlri.empty()) {
+    if (withdraw_all) {
+      Withdraw(peer, u.nlri);  // RFC 7606 §2
+    } else {
+      AttrRef a = pool_.Intern(u.attrs, wire::kIPv4Unicast);
+      Announce(peer, u.nlri, a.get());
+    }
+  }
+  if (u.attrs.mp_reach && !u.attrs.mp_reach->nlri.empty()) {
+    const wire::AfiSafi f = u.attrs.mp_reach->family;
+    if (f != wire::kIPv4Unicast && f != wire::kIPv6Unicast) return;
+    if (withdraw_all) {
+      Withdraw(peer, u.attrs.mp_reach->nlri);
+    } else {
+      AttrRef a = pool_.Intern(u.attrs, f);
+      Announce(peer, u.attrs.mp_reach->nlri, a.get());
+    }
+  }
+}
+
+void Rib::RunDecision(const Prefix& prefix, Destination& d, bool multipath_removed) {
+  const Path* old_best = d.best();
+  const PeerId old_peer = old_best ? old_best->peer : 0;
+  const uint32_t old_id = old_best ? old_best->path_id : 0;
+  const AttrSet* old_attrs = old_best ? old_best->attrs : nullptr;
+  const DecisionOptions& o = options_.decision;
+  const size_t n = d.size();
+  Path* paths = d.data();
+
+  // Candidates: the eligible paths.
+  absl::InlinedVector<Candidate, 16> c;
+  absl::InlinedVector<uint8_t, 16> index;
+  for (size_t i = 0; i < n; ++i) {
+    if (!paths[i].eligible()) continue;
+    Candidate k;
+    k.attrs = paths[i].attrs;
+    k.peer = &peers_[paths[i].peer]->info;
+    k.path_id = paths[i].path_id;
+    k.seq = paths[i].seq;
+    if (resolver_ && k.attrs->has_next_hop()) {
+      k.reachable = resolver_(k.attrs->next_hop(), &k.igp_cost);
+    }
+    c.push_back(k);
+    index.push_back(static_cast<uint8_t>(i));
+  }
+  absl::InlinedVector<bool, 16> mp(o.multipath ? c.size() : 0);
+  const Decision dec = Decide(c, o, absl::MakeSpan(mp));
+  // The ECMP set changed when a path's membership flipped (callers report removed members).
+  bool mp_changed = false;
+  for (size_t i = 0; i < n; ++i) {
+    bool now = false;
+    for (size_t k = 0; k < mp.size(); ++k) now |= (mp[k] && index[k] == i);
+    mp_changed |= now != paths[i].multipath();
+    paths[i].flags = static_cast<uint8_t>(now ? (paths[i].flags | Path::kMultipath)
+                                              : (paths[i].flags & ~Path::kMultipath));
+  }
+  d.best_ = dec.best < 0 ? Destination::kNoBest : index[dec.best];
+  d.reason_ = dec.reason;
+  const Path* nb = d.best();
+  const bool changed = (nb == nullptr) != (old_best == nullptr) ||
+                       (nb && (nb->peer != old_peer || nb->path_id != old_id ||
+                               nb->attrs != old_attrs));
+  if (changed || mp_changed || multipath_removed) MarkDirty(prefix, d);
+}
+
+void Rib::MarkDirty(const Prefix& prefix, Destination& d) {
+  if (d.flags_ & Destination::kDirty) return;
+  d.flags_ |= Destination::kDirty;
+  dirty_.push_back(prefix);
+}
+
+void Rib::ReapplyImportPolicy() {
+  table_.ForEach([&](const Prefix& prefix, Destination& d) {
+    bool changed = false;
+    for (size_t i = 0; i < d.size(); ++i) {
+      Path& p = d.data()[i];
+      const AttrSet* received = p.attrs->pre_policy();
+      const PeerInfo& from = peers_[p.peer]->info;
+      const bool usable = CheckImport(*received, from) == ImportVerdict::kUsable;
+      uint8_t flags;
+      const AttrSet* eff = ImportOne(prefix, from, received, usable, &flags);
+      if (eff == p.attrs && (p.flags & ~Path::kMultipath) == flags) {
+        pool_.Unref(eff);
+        continue;
+      }
+      pool_.Unref(p.attrs);
+      p.attrs = eff;
+      p.flags = flags;
+      changed = true;
+    }
+    if (changed) RunDecision(prefix, d);
+  });
+}
+
+void Rib::Recompute() {
+  table_.ForEach([&](const Prefix& prefix, Destination& d) { RunDecision(prefix, d); });
+}
+
+// ---- Flush ----
+
+struct Rib::Batch {
+  // Announcements grouped by the set sent, in first-seen order.
+  absl::flat_hash_map<const AttrSet*, size_t> group_index;
+  std::vector<std::pair<const AttrSet*, std::vector<wire::Nlri>>> groups[2];  // v4, v6
+  std::vector<wire::Nlri> withdrawn[2];
+  // (set, from) -> the exported set; null when it may not be advertised.
+  absl::flat_hash_map<std::pair<const AttrSet*, PeerId>, AttrRef> memo;
+};
+
+void Rib::ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch) {
+  PeerState& ps = *peers_[to];
+  const int fam = prefix.family() == Family::kIPv4 ? 0 : 1;
+  if ((fam == 0 && !ps.ipv4) || (fam == 1 && !ps.ipv6)) return;
+  const Path* best = d ? d->best() : nullptr;
+  const AttrSet* out = nullptr;
+  AttrRef policy_result;
+  if (best) {
+    auto [it, added] = batch->memo.try_emplace(std::make_pair(best->attrs, best->peer));
+    if (added) {
+      const PeerInfo& from = peers_[best->peer]->info;
+      if (MayAdvertise(*best->attrs, from, ps.info)) {
+        it->second = ExportAttrs(&pool_, *best->attrs, from, ps.info, prefix.family());
+      }
+    }
+    out = it->second.get();
+    if (out && export_policy_) {
+      PolicyResult r = export_policy_(prefix, ps.info, peers_[best->peer]->info, *out);
+      if (!r.accept) {
+        out = nullptr;
+      } else if (r.attrs) {
+        policy_result = std::move(r.attrs);
+        out = policy_result.get();
+      }
+    }
+  }
+  const wire::Nlri nlri{prefix, 0};
+  if (out) {
+    if (!ps.out.Set(prefix, out)) return;  // sent already: an equal best sends nothing
+    auto [git, gadded] = batch->group_index.try_emplace(out, batch->groups[fam].size());
+    if (gadded) batch->groups[fam].emplace_back(out, std::vector<wire::Nlri>{});
+    batch->groups[fam][git->second].second.push_back(nlri);
+  } else if (ps.out.Erase(prefix)) {
+    batch->withdrawn[fam].push_back(nlri);
+  }
+}
+
+std::vector<PeerUpdates> Rib::Flush() {
+  std::vector<PeerUpdates> result;
+  std::vector<Prefix> dirty = std::move(dirty_);
+  dirty_.clear();
+  std::vector<std::pair<PeerId, std::unique_ptr<Batch>>> batches;
+  for (size_t id = 1; id < peers_.size(); ++id) {
+    if (peers_[id]->in_use && peers_[id]->established) {
+      batches.emplace_back(static_cast<PeerId>(id), std::make_unique<Batch>());
+    }
+  }
+  // Changed destinations, each looked up once for all peers.
+  for (const Prefix& prefix : dirty) {
+    Destination* d = table_.Find(prefix);
+    if (!d) continue;
+    d->flags_ &= ~Destination::kDirty;
+    for (auto& [id, batch] : batches) {
+      if (!peers_[id]->initial_pending) ExportOne(id, prefix, d, batch.get());
+    }
+    if (d->empty()) table_.Erase(prefix);
+  }
+  // Peers that just came up get the whole table.
+  for (auto& [id, batch] : batches) {
+    if (!peers_[id]->initial_pending) continue;
+    const PeerId to = id;
+    Batch* b = batch.get();
+    table_.ForEach([&](const Prefix& prefix, Destination& d) { ExportOne(to, prefix, &d, b); });
+  }
+  for (auto& [id, batch] : batches) {
+    PeerState& ps = *peers_[id];
+    wire::CodecOptions opts;
+    opts.four_octet_as = true;
+    opts.extended_message = ps.info.extended_message;
+    opts.add_path_ipv4 = opts.add_path_ipv6 = ps.info.add_path_send;
+    PeerUpdates pu;
+    pu.peer = id;
+    const wire::AfiSafi fams[2] = {wire::kIPv4Unicast, wire::kIPv6Unicast};
+    for (int f = 0; f < 2; ++f) {
+      PackWithdrawals(fams[f], batch->withdrawn[f], opts, &pu.updates);
+      for (const auto& [set, nlri] : batch->groups[f]) {
+        PackAnnouncements(*set, fams[f], nlri, opts, &pu.updates);
+      }
+    }
+    if (ps.initial_pending) {
+      // RFC 4724 §2: End-of-RIB after the initial table.
+      if (ps.ipv4) pu.updates.push_back(wire::MakeEndOfRib(wire::kIPv4Unicast));
+      if (ps.ipv6) pu.updates.push_back(wire::MakeEndOfRib(wire::kIPv6Unicast));
+      ps.initial_pending = false;
+    }
+    if (!pu.updates.empty()) result.push_back(std::move(pu));
+  }
+  return result;
+}
+
+}  // namespace kbgp::rib

@@ -1,0 +1,354 @@
+// The RIBs: Adj-RIB-In per peer, Loc-RIB per family, Adj-RIB-Out per peer, and update
+// generation.
+//
+// What this module owns and its invariants:
+//  - One ordered table per family (IPv4 and IPv6 unicast) maps a prefix to its Destination.
+//    A prefix is stored once; the Destination holds every path received for it, from every
+//    peer (ADD-PATH paths apart by path id). So the Adj-RIB-In of a peer is the set of paths
+//    tagged with its PeerId (AdjRibIn is a view), and the Loc-RIB is the best (and ECMP)
+//    paths of the same destinations. A path is 24 bytes: {AttrSet*, path id, arrival seq,
+//    peer, flags}; a destination with one path stores it inline (no allocation).
+//  - Path::attrs is the post-import-policy set; attrs->pre_policy() is what the peer sent, so
+//    soft reconfiguration inbound needs no ROUTE-REFRESH (ReapplyImportPolicy).
+//  - The decision runs when a destination changes; the destination keeps the best index and
+//    the reason. A destination whose best or ECMP set changed is queued once on a dirty list.
+//  - Flush() turns the dirty list into UPDATEs per established peer: the best path goes
+//    through the RFC rules (transform.h) and export policy, is compared with the peer's
+//    Adj-RIB-Out (what was last sent: an equal result sends nothing), and changed prefixes are
+//    grouped by AttrSet* and packed into as few UPDATEs as fit the message size. A peer that
+//    just came up gets its whole table, then End-of-RIB.
+//  - Single-threaded: the core thread owns the Rib.
+#ifndef KBGP_DAEMON_RIB_RIB_H_
+#define KBGP_DAEMON_RIB_RIB_H_
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/types/span.h"
+#include "daemon/common/ip.h"
+#include "daemon/rib/attr_set.h"
+#include "daemon/rib/decision.h"
+#include "daemon/rib/peer_info.h"
+#include "daemon/wire/message.h"
+
+namespace kbgp::rib {
+
+// ---- Keys: compact, ordered (address, then length), so longer-prefix listings are ranges.
+
+struct V4Key {
+  uint64_t v = 0;  // address << 8 | length
+  friend auto operator<=>(const V4Key&, const V4Key&) = default;
+};
+struct V6Key {
+  uint64_t hi = 0, lo = 0;
+  uint8_t len = 0;
+  friend auto operator<=>(const V6Key&, const V6Key&) = default;
+};
+V4Key MakeV4Key(const Prefix& p);
+V6Key MakeV6Key(const Prefix& p);
+Prefix PrefixOf(V4Key k);
+Prefix PrefixOf(const V6Key& k);
+
+// A map from prefix to V with one btree per family.
+template <typename V>
+class PrefixMap {
+ public:
+  V* Find(const Prefix& p) {
+    if (p.family() == Family::kIPv4) {
+      auto it = v4_.find(MakeV4Key(p));
+      return it == v4_.end() ? nullptr : &it->second;
+    }
+    auto it = v6_.find(MakeV6Key(p));
+    return it == v6_.end() ? nullptr : &it->second;
+  }
+  const V* Find(const Prefix& p) const { return const_cast<PrefixMap*>(this)->Find(p); }
+  // Returns the value (default-constructed when new).
+  V& operator[](const Prefix& p) {
+    return p.family() == Family::kIPv4 ? v4_[MakeV4Key(p)] : v6_[MakeV6Key(p)];
+  }
+  bool Erase(const Prefix& p) {
+    return p.family() == Family::kIPv4 ? v4_.erase(MakeV4Key(p)) > 0
+                                       : v6_.erase(MakeV6Key(p)) > 0;
+  }
+  size_t size() const { return v4_.size() + v6_.size(); }
+  size_t size(Family f) const { return f == Family::kIPv4 ? v4_.size() : v6_.size(); }
+  // fn(const Prefix&, V&) in order, IPv4 first.
+  template <typename F>
+  void ForEach(F&& fn) {
+    for (auto& [k, v] : v4_) fn(PrefixOf(k), v);
+    for (auto& [k, v] : v6_) fn(PrefixOf(k), v);
+  }
+  template <typename F>
+  void ForEach(Family f, F&& fn) {
+    if (f == Family::kIPv4) {
+      for (auto& [k, v] : v4_) fn(PrefixOf(k), v);
+    } else {
+      for (auto& [k, v] : v6_) fn(PrefixOf(k), v);
+    }
+  }
+  // Removes every entry for which pred(const Prefix&, V&) is true.
+  template <typename F>
+  void EraseIf(F&& pred) {
+    absl::erase_if(v4_, [&](auto& kv) { return pred(PrefixOf(kv.first), kv.second); });
+    absl::erase_if(v6_, [&](auto& kv) { return pred(PrefixOf(kv.first), kv.second); });
+  }
+  void Clear() {
+    v4_.clear();
+    v6_.clear();
+  }
+  absl::btree_map<V4Key, V>& v4() { return v4_; }
+
+ private:
+  absl::btree_map<V4Key, V> v4_;
+  absl::btree_map<V6Key, V> v6_;
+};
+
+// ---- Paths and destinations ----
+
+struct Path {
+  enum Flag : uint8_t {
+    kIneligible = 1,  // loop or import policy reject: kept in Adj-RIB-In, never best
+    kMultipath = 2,   // in the ECMP set
+    kRejected = 4,    // import policy rejected (kIneligible is set too)
+  };
+  const AttrSet* attrs = nullptr;  // post-policy; one reference held
+  uint32_t path_id = 0;
+  uint32_t seq = 0;  // arrival order
+  PeerId peer = 0;
+  uint8_t flags = 0;
+  uint8_t reserved = 0;
+
+  bool eligible() const { return !(flags & kIneligible); }
+  bool multipath() const { return (flags & kMultipath) != 0; }
+};
+static_assert(sizeof(Path) == 24, "the per-path record is the memory budget");
+
+class Destination {
+ public:
+  static constexpr uint8_t kNoBest = 0xff;
+  Destination() {}
+  Destination(Destination&& o) noexcept;
+  Destination& operator=(Destination&& o) noexcept;
+  Destination(const Destination&) = delete;
+  Destination& operator=(const Destination&) = delete;
+  ~Destination();
+
+  absl::Span<const Path> paths() const { return {data(), size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Path* best() const { return best_ == kNoBest ? nullptr : &data()[best_]; }
+  BestPathReason reason() const { return reason_; }
+
+ private:
+  friend class Rib;
+  enum Flag : uint8_t { kDirty = 1 };
+  Path* data() { return cap_ == 0 ? &one_ : many_; }
+  const Path* data() const { return cap_ == 0 ? &one_ : many_; }
+  int Find(PeerId peer, uint32_t path_id) const;
+  void Append(const Path& p);
+  void RemoveAt(int i);
+
+  union {
+    Path one_;
+    Path* many_;
+  };
+  uint16_t size_ = 0;
+  uint16_t cap_ = 0;  // 0: the single path is inline
+  uint8_t best_ = kNoBest;
+  BestPathReason reason_ = BestPathReason::kUnknown;
+  uint8_t flags_ = 0;
+};
+
+// ---- Policy hooks (the policy module plugs in here) ----
+
+struct PolicyResult {
+  bool accept = true;
+  AttrRef attrs;  // null: unchanged
+};
+// Import: the received set for `prefix` from `from`. Export: the set after the RFC rules,
+// for `prefix` towards `to`.
+using ImportPolicy =
+    std::function<PolicyResult(const Prefix& prefix, const PeerInfo& from, const AttrSet& in)>;
+using ExportPolicy = std::function<PolicyResult(const Prefix& prefix, const PeerInfo& to,
+                                                const PeerInfo& from, const AttrSet& out)>;
+// Next-hop tracking and IGP cost (decision steps 1 and 8). Unset: all reachable, cost 0.
+using NextHopResolver = std::function<bool(const IpAddress& next_hop, uint32_t* igp_cost)>;
+
+// ---- Adj-RIB-Out ----
+
+// What was last sent to one peer: prefix -> the AttrSet sent (one reference held).
+class AdjRibOut {
+ public:
+  explicit AdjRibOut(AttrPool* pool) : pool_(pool) {}
+  ~AdjRibOut() { Clear(); }
+  AdjRibOut(const AdjRibOut&) = delete;
+  AdjRibOut& operator=(const AdjRibOut&) = delete;
+
+  const AttrSet* Find(const Prefix& p) const;
+  // Records `attrs` as sent; false when it was already (nothing to send).
+  bool Set(const Prefix& p, const AttrSet* attrs);
+  // Forgets the prefix; false when it was not there (nothing to withdraw).
+  bool Erase(const Prefix& p);
+  void Clear();
+  size_t size() const { return map_.size(); }
+  template <typename F>
+  void ForEach(F&& fn) const {  // fn(const Prefix&, const AttrSet*)
+    const_cast<PrefixMap<const AttrSet*>&>(map_).ForEach(
+        [&](const Prefix& p, const AttrSet*& a) { fn(p, a); });
+  }
+
+ private:
+  AttrPool* pool_;
+  PrefixMap<const AttrSet*> map_;
+};
+
+// ---- Update generation ----
+
+// The next hop to put in an UPDATE comes from the set. IPv4 unicast uses NEXT_HOP and the
+// NLRI field; IPv6 unicast uses MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760).
+// Appends to `out` UPDATEs announcing `nlri` with `attrs`, each within the message size.
+void PackAnnouncements(const AttrSet& attrs, wire::AfiSafi family,
+                       absl::Span<const wire::Nlri> nlri, const wire::CodecOptions& opts,
+                       std::vector<wire::Update>* out);
+void PackWithdrawals(wire::AfiSafi family, absl::Span<const wire::Nlri> nlri,
+                     const wire::CodecOptions& opts, std::vector<wire::Update>* out);
+
+// ---- The RIB ----
+
+struct RibOptions {
+  uint32_t local_as = 0;
+  uint32_t router_id = 0;
+  DecisionOptions decision;
+};
+
+struct PeerUpdates {
+  PeerId peer = 0;
+  std::vector<wire::Update> updates;
+};
+
+class Rib;
+
+// A peer's Adj-RIB-In (pre-policy), as a view of the shared tables.
+class AdjRibIn {
+ public:
+  AdjRibIn(const Rib* rib, PeerId peer) : rib_(rib), peer_(peer) {}
+  size_t size() const;
+  // fn(const Prefix&, const Path&, const AttrSet& received)
+  template <typename F>
+  void ForEach(F&& fn) const;
+
+ private:
+  const Rib* rib_;
+  PeerId peer_;
+};
+
+class Rib {
+ public:
+  explicit Rib(const RibOptions& options);
+  ~Rib();
+  Rib(const Rib&) = delete;
+  Rib& operator=(const Rib&) = delete;
+
+  AttrPool& pool() { return pool_; }
+  const RibOptions& options() const { return options_; }
+  void set_decision_options(const DecisionOptions& o) { options_.decision = o; }
+  void set_import_policy(ImportPolicy p) { import_policy_ = std::move(p); }
+  void set_export_policy(ExportPolicy p) { export_policy_ = std::move(p); }
+  void set_next_hop_resolver(NextHopResolver r) { resolver_ = std::move(r); }
+
+  // Peers. kLocalPeer exists from the start (locally originated paths).
+  PeerId AddPeer(const PeerInfo& info);
+  const PeerInfo& peer_info(PeerId id) const { return peers_[id]->info; }
+  // The session is up: the next Flush sends the whole table, then End-of-RIB for each family.
+  void PeerEstablished(PeerId id, bool ipv4 = true, bool ipv6 = false);
+  // The session went down: its paths are withdrawn and its Adj-RIB-Out forgotten.
+  void PeerDown(PeerId id);
+  void RemovePeer(PeerId id);
+
+  // Applies one decoded UPDATE from `peer`: the attributes are interned once per family and
+  // every prefix added with that set; withdrawals (and RFC 7606 treat-as-withdraw) removed.
+  void ApplyUpdate(PeerId peer, const wire::Update& update);
+  // Adds or replaces the paths (peer, nlri.path_id) for the prefixes.
+  void Announce(PeerId peer, absl::Span<const wire::Nlri> nlri, const AttrSet* attrs);
+  void Withdraw(PeerId peer, absl::Span<const wire::Nlri> nlri);
+  // Locally originated routes (kLocalPeer).
+  void Originate(const Prefix& prefix, const AttrSet* attrs) {
+    Announce(kLocalPeer, {wire::Nlri{prefix, 0}}, attrs);
+  }
+  // Soft reconfiguration inbound: runs import policy again on the kept received sets.
+  void ReapplyImportPolicy();
+  // Runs the decision again everywhere (after decision options or resolver changes).
+  void Recompute();
+
+  const Destination* Find(const Prefix& p) const { return table_.Find(p); }
+  size_t destination_count(Family f) const { return table_.size(f); }
+  template <typename F>
+  void ForEachDestination(Family f, F&& fn) const {  // fn(const Prefix&, const Destination&)
+    const_cast<PrefixMap<Destination>&>(table_).ForEach(
+        f, [&](const Prefix& p, Destination& d) { fn(p, static_cast<const Destination&>(d)); });
+  }
+  AdjRibIn adj_rib_in(PeerId id) const { return AdjRibIn(this, id); }
+  const AdjRibOut& adj_rib_out(PeerId id) const { return peers_[id]->out; }
+  size_t dirty_count() const { return dirty_.size(); }
+  size_t path_count() const { return path_count_; }
+
+  // Update generation for every established peer; see the header comment.
+  std::vector<PeerUpdates> Flush();
+
+ private:
+  struct PeerState {
+    explicit PeerState(AttrPool* pool) : out(pool) {}
+    PeerInfo info;
+    bool in_use = false;
+    bool established = false;
+    bool initial_pending = false;
+    bool ipv4 = true;
+    bool ipv6 = false;
+    AdjRibOut out;
+  };
+  struct Batch;  // one peer's pending UPDATE content in a flush
+
+  // Adds or replaces one path; runs the decision. `usable`: the import checks passed.
+  void Upsert(const Prefix& prefix, Destination& d, PeerId peer, uint32_t path_id,
+              const AttrSet* received, bool usable);
+  // The post-policy set (one reference taken) and flags for a received set.
+  const AttrSet* ImportOne(const Prefix& prefix, const PeerInfo& from, const AttrSet* received,
+                           bool usable, uint8_t* flags);
+  // `multipath_removed`: an ECMP member was removed or replaced (the set changed).
+  void RunDecision(const Prefix& prefix, Destination& d, bool multipath_removed = false);
+  void MarkDirty(const Prefix& prefix, Destination& d);
+  void ReleasePath(const Path& p);
+  void ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch);
+
+  RibOptions options_;
+  AttrPool pool_;
+  PrefixMap<Destination> table_;
+  std::vector<std::unique_ptr<PeerState>> peers_;
+  std::vector<Prefix> dirty_;
+  ImportPolicy import_policy_;
+  ExportPolicy export_policy_;
+  NextHopResolver resolver_;
+  uint32_t seq_ = 0;
+  size_t path_count_ = 0;
+};
+
+template <typename F>
+void AdjRibIn::ForEach(F&& fn) const {
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    rib_->ForEachDestination(f, [&](const Prefix& p, const Destination& d) {
+      for (const Path& path : d.paths()) {
+        if (path.peer == peer_) fn(p, path, *path.attrs->pre_policy());
+      }
+    });
+  }
+}
+
+}  // namespace kbgp::rib
+
+#endif  // KBGP_DAEMON_RIB_RIB_H_

@@ -1,0 +1,362 @@
+#include "daemon/rib/rib.h"
+
+#include <vector>
+
+#include "daemon/rib/transform.h"
+#include "gtest/gtest.h"
+
+namespace kbgp::rib {
+namespace {
+
+IpAddress Ip(const char* s) { return *IpAddress::Parse(s); }
+Prefix Pfx(const char* s) { return *Prefix::Parse(s); }
+wire::Nlri N(const char* s, uint32_t id = 0) { return wire::Nlri{Pfx(s), id}; }
+
+wire::PathAttributes Attrs(std::vector<uint32_t> path, const char* nh = "10.0.0.1") {
+  wire::PathAttributes a;
+  a.origin = wire::Origin::kIgp;
+  a.as_path = wire::AsPath{wire::AsSegment{wire::AsSegmentType::kSequence, std::move(path)}};
+  a.next_hop = Ip(nh);
+  return a;
+}
+
+constexpr uint32_t kLocalAs = 65000;
+constexpr uint32_t kRouterId = 0x0a0a0a0a;
+
+PeerInfo Peer(uint32_t as, const char* addr, uint32_t id) {
+  PeerInfo p;
+  p.local_as = kLocalAs;
+  p.peer_as = as;
+  p.address = Ip(addr);
+  p.router_id = id;
+  p.local_router_id = kRouterId;
+  p.local_address = Ip("10.255.0.1");
+  return p;
+}
+
+class RibTest : public ::testing::Test {
+ protected:
+  RibTest() : rib_(RibOptions{kLocalAs, kRouterId, {}}) {}
+
+  void Send(PeerId peer, const wire::PathAttributes& a, std::vector<wire::Nlri> nlri) {
+    wire::Update u;
+    u.attrs = a;
+    u.nlri = std::move(nlri);
+    rib_.ApplyUpdate(peer, u);
+  }
+  // All UPDATEs of a flush for `peer`.
+  std::vector<wire::Update> FlushFor(PeerId peer) {
+    for (PeerUpdates& pu : rib_.Flush()) {
+      if (pu.peer == peer) return std::move(pu.updates);
+    }
+    return {};
+  }
+  static size_t NlriCount(const std::vector<wire::Update>& us) {
+    size_t n = 0;
+    for (const auto& u : us) n += u.nlri.size();
+    return n;
+  }
+
+  Rib rib_;
+};
+
+TEST_F(RibTest, AdjRibInKeepsEveryPathAndLocRibTheBest) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId b = rib_.AddPeer(Peer(65002, "10.0.0.2", 2));
+  Send(a, Attrs({65001, 1, 2}), {N("192.0.2.0/24")});
+  Send(b, Attrs({65002, 1}, "10.0.0.2"), {N("192.0.2.0/24")});
+  const Destination* d = rib_.Find(Pfx("192.0.2.0/24"));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->best()->peer, b);
+  EXPECT_EQ(d->reason(), BestPathReason::kAsPath);
+  EXPECT_EQ(rib_.adj_rib_in(a).size(), 1u);
+  // A withdraw falls back to the other path.
+  rib_.Withdraw(b, {N("192.0.2.0/24")});
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24"))->best()->peer, a);
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24"))->reason(), BestPathReason::kOnlyPath);
+  // Peer down removes everything it sent.
+  rib_.PeerDown(a);
+  rib_.Flush();
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24")), nullptr);
+  EXPECT_EQ(rib_.path_count(), 0u);
+  EXPECT_EQ(rib_.pool().set_count(), 0u);
+}
+
+TEST_F(RibTest, AddPathPathsKeptApart) {
+  PeerInfo info = Peer(65000, "10.0.1.1", 1);
+  info.add_path_receive = true;
+  PeerId a = rib_.AddPeer(info);
+  wire::PathAttributes x = Attrs({65010}, "10.0.1.5");
+  wire::PathAttributes y = Attrs({65010, 3}, "10.0.1.6");
+  Send(a, x, {N("198.51.100.0/24", 1)});
+  Send(a, y, {N("198.51.100.0/24", 2)});
+  const Destination* d = rib_.Find(Pfx("198.51.100.0/24"));
+  ASSERT_EQ(d->size(), 2u);
+  EXPECT_EQ(d->best()->path_id, 1u);
+  EXPECT_EQ(d->reason(), BestPathReason::kAsPath);
+  rib_.Withdraw(a, {N("198.51.100.0/24", 1)});
+  d = rib_.Find(Pfx("198.51.100.0/24"));
+  ASSERT_EQ(d->size(), 1u);
+  EXPECT_EQ(d->best()->path_id, 2u);
+}
+
+TEST_F(RibTest, AsLoopAndAllowOwnAs) {
+  PeerInfo info = Peer(65001, "10.0.0.1", 1);
+  PeerId a = rib_.AddPeer(info);
+  Send(a, Attrs({65001, kLocalAs, 7}), {N("203.0.113.0/24")});
+  const Destination* d = rib_.Find(Pfx("203.0.113.0/24"));
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->size(), 1u);         // kept in the Adj-RIB-In (pre-policy)
+  EXPECT_EQ(d->best(), nullptr);    // but never best
+  info.allow_own_as = 1;
+  PeerId b = rib_.AddPeer([&] { auto i = info; i.address = Ip("10.0.0.9"); return i; }());
+  Send(b, Attrs({65001, kLocalAs, 7}), {N("203.0.113.0/24")});
+  EXPECT_EQ(rib_.Find(Pfx("203.0.113.0/24"))->best()->peer, b);
+}
+
+TEST_F(RibTest, ImportPolicyAndSoftReconfiguration) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  Send(a, Attrs({65001}), {N("192.0.2.0/24"), N("192.0.3.0/24")});
+  uint32_t lp = 200;
+  rib_.set_import_policy([&](const Prefix& p, const PeerInfo&, const AttrSet& in) {
+    PolicyResult r;
+    if (p == Pfx("192.0.3.0/24")) {
+      r.accept = false;
+      return r;
+    }
+    AttrFields f = in.fields();
+    f.local_pref = lp;
+    f.set(AttrFields::kHasLocalPref, true);
+    r.attrs = rib_.pool().Intern(f);
+    return r;
+  });
+  rib_.ReapplyImportPolicy();
+  const Destination* d = rib_.Find(Pfx("192.0.2.0/24"));
+  EXPECT_EQ(d->best()->attrs->local_pref(), 200u);
+  EXPECT_FALSE(d->best()->attrs->pre_policy()->has_local_pref());  // received set kept
+  EXPECT_EQ(rib_.Find(Pfx("192.0.3.0/24"))->best(), nullptr);
+  lp = 300;
+  rib_.ReapplyImportPolicy();
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24"))->best()->attrs->local_pref(), 300u);
+}
+
+TEST_F(RibTest, AdjRibOutSuppressesEqualUpdates) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId b = rib_.AddPeer(Peer(65002, "10.0.0.2", 2));
+  PeerId ibgp = rib_.AddPeer(Peer(kLocalAs, "10.0.1.1", 3));
+  rib_.PeerEstablished(ibgp);
+  auto first = FlushFor(ibgp);
+  ASSERT_EQ(first.size(), 1u);  // only End-of-RIB
+  EXPECT_EQ(wire::EndOfRibFamily(first[0]), wire::kIPv4Unicast);
+  // Same attributes from two eBGP peers, with next-hop-self towards iBGP: the best moves
+  // from a to b, but what iBGP receives does not change.
+  PeerInfo nhs = Peer(kLocalAs, "10.0.1.1", 3);
+  nhs.next_hop_self = true;
+  PeerId ibgp2 = rib_.AddPeer([&] { auto i = nhs; i.address = Ip("10.0.1.2"); return i; }());
+  rib_.PeerEstablished(ibgp2);
+  FlushFor(ibgp2);
+  Send(a, Attrs({65003, 9}), {N("192.0.2.0/24")});
+  auto u1 = FlushFor(ibgp2);
+  ASSERT_EQ(u1.size(), 1u);
+  EXPECT_EQ(u1[0].attrs.next_hop, Ip("10.255.0.1"));
+  Send(b, Attrs({65003, 9}), {N("192.0.2.0/24")});
+  rib_.Withdraw(a, {N("192.0.2.0/24")});
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24"))->best()->peer, b);
+  EXPECT_TRUE(FlushFor(ibgp2).empty());
+  // The same UPDATE again (an implicit withdraw of the same route): nothing at all.
+  Send(b, Attrs({65003, 9}), {N("192.0.2.0/24")});
+  EXPECT_EQ(rib_.dirty_count(), 0u);
+}
+
+TEST_F(RibTest, UpdatePackingGroupsBySetWithinMaxSize) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId out = rib_.AddPeer(Peer(65009, "10.0.9.1", 9));
+  // 3000 /24s with one set and 1000 with another.
+  std::vector<wire::Nlri> n1, n2;
+  for (uint32_t i = 0; i < 4000; ++i) {
+    wire::Nlri n{Prefix::Make(IpAddress::V4(0x0b000000 + (i << 8)), 24), 0};
+    (i < 3000 ? n1 : n2).push_back(n);
+  }
+  Send(a, Attrs({65001, 1}), n1);
+  Send(a, Attrs({65001, 2}), n2);
+  rib_.PeerEstablished(out);
+  auto us = FlushFor(out);
+  ASSERT_FALSE(us.empty());
+  EXPECT_TRUE(wire::EndOfRibFamily(us.back()).has_value());
+  us.pop_back();
+  EXPECT_EQ(NlriCount(us), 4000u);
+  // Each /24 takes 4 bytes; about 1000 fit in 4096 bytes with the attributes.
+  EXPECT_EQ(us.size(), 4u);  // 3000 + 1000 /24s at about 1011 per message
+  wire::CodecOptions opts;
+  for (const auto& u : us) {
+    Bytes b;
+    ASSERT_TRUE(wire::EncodeMessage(u, opts, &b).ok());
+    EXPECT_LE(b.size(), wire::kMaxMessageLength);
+    // eBGP export: our AS prepended, next hop self.
+    EXPECT_EQ(u.attrs.as_path->front().asns.front(), kLocalAs);
+    EXPECT_EQ(u.attrs.next_hop, Ip("10.255.0.1"));
+    EXPECT_FALSE(u.attrs.local_pref.has_value());
+  }
+  // Withdrawals are packed too.
+  rib_.PeerDown(a);
+  auto w = FlushFor(out);
+  size_t withdrawn = 0;
+  for (const auto& u : w) {
+    withdrawn += u.withdrawn.size();
+    Bytes b;
+    ASSERT_TRUE(wire::EncodeMessage(u, opts, &b).ok());
+    EXPECT_LE(b.size(), wire::kMaxMessageLength);
+  }
+  EXPECT_EQ(withdrawn, 4000u);
+  EXPECT_EQ(w.size(), 4u);  // (4096 - 23) / 4 = 1018 per message
+  EXPECT_EQ(rib_.adj_rib_out(out).size(), 0u);
+}
+
+TEST_F(RibTest, Ipv6PackingUsesMpReach) {
+  PeerInfo info = Peer(65001, "2001:db8::1", 1);
+  PeerId a = rib_.AddPeer(info);
+  PeerInfo oi = Peer(65009, "2001:db8::9", 9);
+  oi.local_address = Ip("2001:db8::ff");
+  PeerId out = rib_.AddPeer(oi);
+  wire::PathAttributes at = Attrs({65001});
+  at.next_hop.reset();
+  wire::MpReach mp;
+  mp.family = wire::kIPv6Unicast;
+  mp.next_hop = Ip("2001:db8::1");
+  for (uint32_t i = 0; i < 600; ++i) {
+    uint8_t b[16] = {0x20, 0x01, 0x0d, 0xb8, static_cast<uint8_t>(i >> 8),
+                     static_cast<uint8_t>(i)};
+    mp.nlri.push_back(wire::Nlri{Prefix::Make(IpAddress::V6Bytes(b), 48), 0});
+  }
+  at.mp_reach = mp;
+  wire::Update u;
+  u.attrs = at;
+  rib_.ApplyUpdate(a, u);
+  EXPECT_EQ(rib_.destination_count(Family::kIPv6), 600u);
+  rib_.PeerEstablished(out, false, true);
+  auto us = FlushFor(out);
+  ASSERT_GE(us.size(), 2u);
+  EXPECT_EQ(wire::EndOfRibFamily(us.back()), wire::kIPv6Unicast);
+  us.pop_back();
+  size_t n = 0;
+  for (const auto& m : us) {
+    ASSERT_TRUE(m.attrs.mp_reach.has_value());
+    EXPECT_EQ(m.attrs.mp_reach->next_hop, Ip("2001:db8::ff"));
+    n += m.attrs.mp_reach->nlri.size();
+    Bytes b;
+    ASSERT_TRUE(wire::EncodeMessage(m, wire::CodecOptions{}, &b).ok());
+    EXPECT_LE(b.size(), wire::kMaxMessageLength);
+  }
+  EXPECT_EQ(n, 600u);
+  EXPECT_EQ(us.size(), 2u);  // 600 /48s of 7 bytes: 4200 bytes, two messages
+}
+
+TEST_F(RibTest, SplitHorizonAndRouteReflection) {
+  PeerInfo client = Peer(kLocalAs, "10.0.1.1", 0x01010101);
+  client.route_reflector_client = true;
+  PeerId c1 = rib_.AddPeer(client);
+  client.address = Ip("10.0.1.2");
+  client.router_id = 0x02020202;
+  PeerId c2 = rib_.AddPeer(client);
+  PeerId nonclient = rib_.AddPeer(Peer(kLocalAs, "10.0.1.3", 0x03030303));
+  PeerId nonclient2 = rib_.AddPeer(Peer(kLocalAs, "10.0.1.4", 0x04040404));
+  for (PeerId p : {c1, c2, nonclient, nonclient2}) rib_.PeerEstablished(p);
+  rib_.Flush();
+  // From a client: to the other client and to non-clients, ORIGINATOR_ID and CLUSTER_LIST.
+  wire::PathAttributes a = Attrs({65100}, "10.0.1.1");
+  a.local_pref = 100;
+  Send(c1, a, {N("192.0.2.0/24")});
+  auto res = rib_.Flush();
+  std::vector<PeerId> got;
+  for (auto& pu : res) {
+    got.push_back(pu.peer);
+    ASSERT_EQ(pu.updates.size(), 1u);
+    const wire::PathAttributes& s = pu.updates[0].attrs;
+    EXPECT_EQ(s.originator_id, IpAddress::V4(0x01010101));
+    EXPECT_EQ(s.cluster_list, std::vector<uint32_t>{kRouterId});
+    EXPECT_EQ(s.next_hop, Ip("10.0.1.1"));  // iBGP: next hop unchanged
+    EXPECT_EQ(s.as_path, a.as_path);        // iBGP: no prepend
+  }
+  EXPECT_EQ(got, (std::vector<PeerId>{c2, nonclient, nonclient2}));
+  // From a non-client: to clients only (split horizon towards non-clients).
+  Send(nonclient, Attrs({65200}, "10.0.1.3"), {N("192.0.3.0/24")});
+  got.clear();
+  for (auto& pu : rib_.Flush()) got.push_back(pu.peer);
+  EXPECT_EQ(got, (std::vector<PeerId>{c1, c2}));
+  // Loop checks: our router id as ORIGINATOR_ID, our cluster id in CLUSTER_LIST.
+  wire::PathAttributes loop = Attrs({65300}, "10.0.1.1");
+  loop.originator_id = IpAddress::V4(kRouterId);
+  Send(c1, loop, {N("192.0.4.0/24")});
+  EXPECT_EQ(rib_.Find(Pfx("192.0.4.0/24"))->best(), nullptr);
+  wire::PathAttributes loop2 = Attrs({65300}, "10.0.1.1");
+  loop2.originator_id = IpAddress::V4(0x09090909);
+  loop2.cluster_list = std::vector<uint32_t>{5, kRouterId};
+  Send(c1, loop2, {N("192.0.5.0/24")});
+  EXPECT_EQ(rib_.Find(Pfx("192.0.5.0/24"))->best(), nullptr);
+}
+
+TEST_F(RibTest, RouteServerIsTransparent) {
+  PeerInfo rs = Peer(65001, "10.0.0.1", 1);
+  rs.route_server_client = true;
+  PeerId a = rib_.AddPeer(rs);
+  rs = Peer(65002, "10.0.0.2", 2);
+  rs.route_server_client = true;
+  PeerId b = rib_.AddPeer(rs);
+  rib_.PeerEstablished(b);
+  rib_.Flush();
+  wire::PathAttributes at = Attrs({65001, 7}, "10.0.0.1");
+  at.med = 50;
+  Send(a, at, {N("192.0.2.0/24")});
+  auto us = FlushFor(b);
+  ASSERT_EQ(us.size(), 1u);
+  // RFC 7947 §2.2: no AS prepend, next hop and MED kept.
+  EXPECT_EQ(us[0].attrs.as_path, at.as_path);
+  EXPECT_EQ(us[0].attrs.next_hop, Ip("10.0.0.1"));
+  EXPECT_EQ(us[0].attrs.med, 50u);
+}
+
+TEST_F(RibTest, WellKnownCommunitiesAndPrivateAs) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerInfo e = Peer(65009, "10.0.9.1", 9);
+  e.remove_private_as = RemovePrivateAs::kAll;
+  PeerId ebgp = rib_.AddPeer(e);
+  PeerId ibgp = rib_.AddPeer(Peer(kLocalAs, "10.0.1.1", 3));
+  rib_.PeerEstablished(ebgp);
+  rib_.PeerEstablished(ibgp);
+  rib_.Flush();
+  wire::PathAttributes ne = Attrs({65001, 64512, 7});
+  ne.communities = std::vector<uint32_t>{kNoExport};
+  Send(a, ne, {N("192.0.2.0/24")});
+  Send(a, Attrs({65001, 64512, 7}), {N("192.0.3.0/24")});
+  for (auto& pu : rib_.Flush()) {
+    size_t n = 0;
+    for (auto& u : pu.updates) {
+      n += u.nlri.size();
+      if (pu.peer == ebgp) {
+        // 65001 is private too (64512-65534): only 7 stays, after our AS.
+        EXPECT_EQ(u.attrs.as_path->front().asns, (std::vector<uint32_t>{kLocalAs, 7}));
+      }
+    }
+    EXPECT_EQ(n, pu.peer == ebgp ? 1u : 2u);  // NO_EXPORT stays inside the AS
+  }
+}
+
+TEST_F(RibTest, LocallyOriginated) {
+  PeerId e = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  rib_.PeerEstablished(e);
+  rib_.Flush();
+  wire::PathAttributes a;
+  a.origin = wire::Origin::kIgp;
+  a.med = 10;
+  AttrRef set = rib_.pool().Intern(a, wire::kIPv4Unicast);
+  rib_.Originate(Pfx("192.0.2.0/24"), set.get());
+  auto us = FlushFor(e);
+  ASSERT_EQ(us.size(), 1u);
+  EXPECT_EQ(us[0].attrs.as_path->front().asns, (std::vector<uint32_t>{kLocalAs}));
+  EXPECT_EQ(us[0].attrs.next_hop, Ip("10.255.0.1"));
+  EXPECT_EQ(us[0].attrs.med, 10u);  // local MED goes out (GoBGP)
+}
+
+}  // namespace
+}  // namespace kbgp::rib
