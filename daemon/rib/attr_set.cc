@@ -163,7 +163,11 @@ Ref<AttrExtras> AttrPool::InternExtras(const AttrExtras& extras) {
   return Ref<AttrExtras>(this, e);
 }
 
-AttrRef AttrPool::Intern(const AttrFields& fields) {
+AttrRef AttrPool::Intern(const AttrFields& in) {
+  AttrFields fields = in;
+  fields.neighbor_as = fields.as_path ? fields.as_path->neighbor_as() : 0;
+  fields.as_path_length = static_cast<uint8_t>(
+      fields.as_path ? std::min(fields.as_path->length(), 255) : 0);
   const size_t h = HashFields(fields);
   auto it = sets_.find(std::make_pair(&fields, h));
   if (it != sets_.end()) return AttrRef(this, *it);

@@ -130,9 +130,13 @@ struct AttrFields {
   const class AttrSet* parent = nullptr;  // the received set, for import-policy results
   uint32_t local_pref = 0;
   uint32_t med = 0;
+  // Copied from as_path by AttrPool::Intern (callers need not set them), so the decision
+  // process reads one object per path: neighbor AS, and the decision length capped at 255.
+  uint32_t neighbor_as = 0;
   IpAddress next_hop;
   wire::Origin origin = wire::Origin::kIgp;
   uint8_t flags = 0;
+  uint8_t as_path_length = 0;
 
   bool has(Flag f) const { return (flags & f) != 0; }
   void set(Flag f, bool on) { flags = on ? (flags | f) : (flags & ~f); }
@@ -152,8 +156,10 @@ class AttrSet {
   bool has_origin() const { return f_.has(AttrFields::kHasOrigin); }
   wire::Origin origin() const { return f_.origin; }
   const AsPathData* as_path() const { return f_.as_path; }  // null = no AS_PATH
-  int as_path_length() const { return f_.as_path ? f_.as_path->length() : 0; }
-  uint32_t neighbor_as() const { return f_.as_path ? f_.as_path->neighbor_as() : 0; }
+  int as_path_length() const {
+    return f_.as_path_length < 255 ? f_.as_path_length : f_.as_path->length();
+  }
+  uint32_t neighbor_as() const { return f_.neighbor_as; }
   const U32List* communities() const { return f_.communities; }
   bool HasCommunity(uint32_t c) const;
   const AttrExtras* extras() const { return f_.extras; }
@@ -175,11 +181,14 @@ class AttrSet {
 
  private:
   friend class AttrPool;
-  explicit AttrSet(const AttrFields& f, size_t hash) : f_(f), hash_(hash) {}
+  explicit AttrSet(const AttrFields& f, size_t hash)
+      : hash_(static_cast<uint32_t>(hash)), f_(f) {}
   mutable uint32_t refs_ = 0;
+  uint32_t hash_;
   AttrFields f_;
-  size_t hash_;
 };
+static_assert(sizeof(AttrFields) == 64 && sizeof(AttrSet) == 72,
+              "an AttrSet is one 80-byte malloc chunk");
 
 // A counted reference to a pooled object (AttrSet, AsPathData, U32List, AttrExtras).
 template <typename T>
@@ -268,13 +277,15 @@ class AttrPool {
   struct SetHash {
     using is_transparent = void;
     size_t operator()(const AttrSet* s) const { return s->hash_; }
-    size_t operator()(const std::pair<const AttrFields*, size_t>& k) const { return k.second; }
+    size_t operator()(const std::pair<const AttrFields*, size_t>& k) const {
+      return static_cast<uint32_t>(k.second);
+    }
   };
   struct SetEq {
     using is_transparent = void;
     bool operator()(const AttrSet* a, const AttrSet* b) const { return a == b; }
     bool operator()(const AttrSet* a, const std::pair<const AttrFields*, size_t>& k) const {
-      return a->hash_ == k.second && a->f_ == *k.first;
+      return a->hash_ == static_cast<uint32_t>(k.second) && a->f_ == *k.first;
     }
     bool operator()(const std::pair<const AttrFields*, size_t>& k, const AttrSet* a) const {
       return (*this)(a, k);

@@ -79,9 +79,10 @@ void Destination::Append(const Path& p) {
     return;
   }
   if (cap_ == 0 || size_ == cap_) {
-    // Grow by one up to 8 (most prefixes have a handful of paths), then by a quarter.
+    // Grow by two up to 16 (most prefixes have a handful of paths: little slack, few
+    // reallocations), then by a quarter.
     const uint16_t new_cap = static_cast<uint16_t>(
-        std::min<size_t>(0xffff, size_ < 8 ? size_ + 1 : size_ + size_ / 4));
+        std::min<size_t>(0xffff, size_ < 16 ? size_ + 2 : size_ + size_ / 4));
     Path* mem;
     if (cap_ == 0) {
       mem = static_cast<Path*>(std::malloc(sizeof(Path) * new_cap));
@@ -346,8 +347,25 @@ void Rib::Upsert(const Prefix& prefix, Destination& d, PeerId peer, uint32_t pat
     p.flags = flags;
     d.Append(p);
     ++path_count_;
+    if (AddedWithoutChange(d)) return;
   }
   RunDecision(prefix, d);
+}
+
+// A new path that loses to the current best leaves the best where it is (with deterministic
+// MED too: it cannot change the winner of the best's group, and it loses to the best), so
+// only the reason may move to a later step. This is the common case when a table loads.
+bool Rib::AddedWithoutChange(Destination& d) {
+  const Path& added = d.data()[d.size() - 1];
+  if (!added.eligible()) return true;  // not a candidate
+  const Path* best = d.best();
+  if (best == nullptr || options_.decision.multipath || resolver_) return false;
+  Candidate b{best->attrs, &peers_[best->peer]->info, best->path_id, best->seq};
+  Candidate n{added.attrs, &peers_[added.peer]->info, added.path_id, added.seq};
+  const Comparison c = Compare(b, n, options_.decision);
+  if (c.cmp <= 0) return false;
+  if (StepRank(c.reason) > StepRank(d.reason_)) d.reason_ = c.reason;
+  return true;
 }
 
 void Rib::Announce(PeerId peer, absl::Span<const wire::Nlri> nlri, const AttrSet* attrs) {

@@ -6,7 +6,7 @@
 //    A prefix is stored once; the Destination holds every path received for it, from every
 //    peer (ADD-PATH paths apart by path id). So the Adj-RIB-In of a peer is the set of paths
 //    tagged with its PeerId (AdjRibIn is a view), and the Loc-RIB is the best (and ECMP)
-//    paths of the same destinations. A path is 24 bytes: {AttrSet*, path id, arrival seq,
+//    paths of the same destinations. A path is 20 bytes: {AttrSet*, path id, arrival seq,
 //    peer, flags}; a destination with one path stores it inline (no allocation).
 //  - Path::attrs is the post-import-policy set; attrs->pre_policy() is what the peer sent, so
 //    soft reconfiguration inbound needs no ROUTE-REFRESH (ReapplyImportPolicy).
@@ -111,6 +111,9 @@ class PrefixMap {
 
 // ---- Paths and destinations ----
 
+// Packed to 4-byte alignment: 20 bytes instead of 24 saves ~5 bytes per path in the arrays
+// of multi-path destinations (x86-64 and AArch64 load unaligned pointers at full speed).
+#pragma pack(push, 4)
 struct Path {
   enum Flag : uint8_t {
     kIneligible = 1,  // loop or import policy reject: kept in Adj-RIB-In, never best
@@ -127,7 +130,8 @@ struct Path {
   bool eligible() const { return !(flags & kIneligible); }
   bool multipath() const { return (flags & kMultipath) != 0; }
 };
-static_assert(sizeof(Path) == 24, "the per-path record is the memory budget");
+#pragma pack(pop)
+static_assert(sizeof(Path) == 20, "the per-path record is the memory budget");
 
 class Destination {
  public:
@@ -323,6 +327,8 @@ class Rib {
   // `multipath_removed`: an ECMP member was removed or replaced (the set changed).
   void RunDecision(const Prefix& prefix, Destination& d, bool multipath_removed = false);
   void MarkDirty(const Prefix& prefix, Destination& d);
+  // After appending a path: true when the decision is known not to change (fast path).
+  bool AddedWithoutChange(Destination& d);
   void ReleasePath(const Path& p);
   void ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch);
 
