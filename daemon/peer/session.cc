@@ -483,10 +483,20 @@ void Session::Accept(asio::ip::tcp::socket socket) {
     LogInfo("connection refused", {{"peer", PeerName()}, {"reason", why}});
     c->Close();
   };
-  const State s = main_->state.state;
-  if (!main_->state.started || s == State::kIdle) {
-    return refuse(main_->state.started ? "idle hold" : "peer not started");
+  if (!main_->state.started) return refuse("peer not started");
+  if (main_->state.state == State::kIdle) {
+    // The idle hold after an error damps *our* reconnect attempts (RFC 4271 §8.1.1
+    // DampPeerOscillations). A peer that connects to us is taken at once, as BIRD, FRR and
+    // gobgpd do; otherwise two speakers that start together wait out each other's idle hold.
+    // The restart is passive for this once only: our own retries keep their mode.
+    const bool passive = main_->state.passive;
+    Feed(main_.get(), Event::Of(EventType::kAutomaticStartPassive));
+    main_->state.passive = passive;
+    if (main_->state.state != State::kActive || main_->conn != nullptr) {
+      return refuse("idle hold");
+    }
   }
+  const State s = main_->state.state;
   if (s == State::kEstablished) {
     // RFC 4271 §6.8: a collision with an Established connection closes the new one.
     return refuse("session already established");

@@ -293,6 +293,21 @@ TEST_F(SessionTest, EstablishesAndExchangesUpdate) {
   EXPECT_EQ(A().flops(), 1u);
 }
 
+// A speaker in its idle hold after a failed connect still takes the peer's incoming
+// connection at once (as BIRD, FRR and gobgpd do), instead of refusing it for 30 s.
+TEST_F(SessionTest, IncomingConnectionEndsIdleHold) {
+  MakePair([](SessionOptions& a, SessionOptions& b) {
+    b.passive = false;
+    a.fsm.idle_hold_time = 30;
+    b.fsm.idle_hold_time = 30;
+  });
+  listeners_[0]->Stop();  // A does not listen: B's connect is refused at the TCP level
+  B().Start();            // so B drops to Idle with a 30 s idle hold (RFC 4271 §8.2.2)
+  ASSERT_TRUE(Wait([&] { return B().state() == State::kIdle && !B().last_error().empty(); }));
+  A().Start();  // A connects to B, which accepts although its idle hold runs
+  ASSERT_TRUE(Wait([&] { return BothEstablished(); }, std::chrono::seconds(5)));
+}
+
 TEST_F(SessionTest, NegotiatesFourOctetAsAddPathAndExtendedMessage) {
   MakePair([](SessionOptions& a, SessionOptions& b) {
     a.local_as = 4200000001;
