@@ -1,0 +1,191 @@
+#include "daemon/config/apply.h"
+
+#include <cmath>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/common/log.h"
+
+namespace kbgp::config {
+namespace {
+
+uint32_t Seconds(double v) { return v <= 0 ? 0 : static_cast<uint32_t>(std::lround(v)); }
+
+// route-reflector-cluster-id: an IPv4 address or a 32-bit number; "" means our router id.
+absl::StatusOr<uint32_t> ClusterId(const std::string& text) {
+  if (text.empty()) return 0u;
+  uint32_t n;
+  if (absl::SimpleAtoi(text, &n)) return n;
+  absl::StatusOr<IpAddress> a = IpAddress::Parse(text);
+  if (!a.ok() || !a->is_v4()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid route-reflector-cluster-id \"", text, "\""));
+  }
+  return a->v4();
+}
+
+bool IsUnicastFamily(const std::string& name, wire::AfiSafi* out) {
+  if (name == "ipv4-unicast") {
+    *out = wire::kIPv4Unicast;
+    return true;
+  }
+  if (name == "ipv6-unicast") {
+    *out = wire::kIPv6Unicast;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+server::GlobalSpec ToGlobalSpec(const Config& config) {
+  const Global& g = config.global;
+  server::GlobalSpec spec;
+  spec.as = g.as;
+  spec.router_id = g.router_id.v4();
+  spec.port = g.port;
+  for (const IpAddress& a : g.local_address_list) {
+    // gobgpd's default list is 0.0.0.0 and ::, which the listener's empty list means too.
+    if (!a.IsUnspecified()) spec.listen_addresses.push_back(a);
+  }
+  spec.decision.always_compare_med = g.route_selection_options.always_compare_med;
+  spec.decision.ignore_as_path_length = g.route_selection_options.ignore_as_path_length;
+  spec.decision.external_compare_router_id = g.route_selection_options.external_compare_router_id;
+  spec.decision.multipath = g.use_multiple_paths.enabled;
+  spec.decision.multipath_relax = g.use_multiple_paths.ebgp_allow_multiple_as;
+  return spec;
+}
+
+absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const Neighbor& n) {
+  if (!n.config.neighbor_address.has_value()) {
+    return absl::UnimplementedError(absl::StrCat(
+        "neighbor-interface ", n.config.neighbor_interface, ": unnumbered BGP is not supported yet"));
+  }
+  server::NeighborSpec spec;
+  peer::SessionOptions& s = spec.session;
+  s.peer_address = *n.config.neighbor_address;
+  s.peer_as = n.config.peer_as;
+  s.local_as = n.config.local_as != 0 ? n.config.local_as : config.global.as;
+  s.router_id = config.global.router_id.v4();
+  if (n.transport.local_address && !n.transport.local_address->IsUnspecified()) {
+    s.local_address = n.transport.local_address;
+  }
+  s.local_port = n.transport.local_port;
+  s.peer_port = n.transport.remote_port != 0 ? n.transport.remote_port : 179;
+  s.passive = n.transport.passive_mode;
+  s.password = n.config.auth_password;
+
+  // Timers (gobgpd's defaults are already filled in by the loader).
+  s.fsm.connect_retry_time = Seconds(n.timers.connect_retry);
+  s.fsm.hold_time = static_cast<uint16_t>(Seconds(n.timers.hold_time));
+  s.fsm.keepalive_time = static_cast<uint16_t>(Seconds(n.timers.keepalive_interval));
+  s.fsm.idle_hold_time = Seconds(n.timers.idle_hold_time_after_reset);
+
+  // TTL: ebgp-multihop sets the outgoing TTL; ttl-security (GTSM) sends 255 and checks
+  // the minimum.
+  const bool ebgp = s.peer_as != s.local_as;
+  if (n.ttl_security.enabled) {
+    s.ttl_security_hops = n.ttl_security.ttl_min == 0 ? 1 : static_cast<uint8_t>(256 - n.ttl_security.ttl_min);
+  } else if (ebgp && n.ebgp_multihop.enabled) {
+    s.multihop_ttl = n.ebgp_multihop.multihop_ttl;
+  } else if (n.transport.ttl != 0) {
+    s.multihop_ttl = n.transport.ttl;
+  }
+
+  // Families. gobgpd's loader defaults afi-safis by the neighbor's address family.
+  s.families.clear();
+  for (const AfiSafi& f : n.afi_safis) {
+    wire::AfiSafi fam;
+    if (!f.enabled) continue;
+    if (!IsUnicastFamily(f.afi_safi_name, &fam)) {
+      LogWarn("address family not supported yet; not negotiated",
+              {{"peer", s.peer_address.ToString()}, {"family", f.afi_safi_name}});
+      continue;
+    }
+    peer::FamilyOptions fo;
+    fo.family = fam;
+    fo.add_path_receive = f.add_paths.receive || n.add_paths.receive;
+    fo.add_path_send = f.add_paths.send_max > 0 || n.add_paths.send_max > 0;
+    fo.gr_forwarding_state = f.mp_graceful_restart;
+    s.families.push_back(fo);
+  }
+  if (s.families.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "neighbor ", s.peer_address.ToString(), ": no supported address family enabled"));
+  }
+  s.graceful_restart = n.graceful_restart.enabled;
+  if (n.graceful_restart.restart_time > 0) {
+    s.gr_restart_time = static_cast<uint16_t>(Seconds(n.graceful_restart.restart_time));
+  }
+  s.gr_notification = n.graceful_restart.notification_enabled;
+
+  rib::PeerInfo& r = spec.rib;
+  r.route_reflector_client = n.route_reflector.route_reflector_client;
+  absl::StatusOr<uint32_t> cluster = ClusterId(n.route_reflector.route_reflector_cluster_id);
+  if (!cluster.ok()) return cluster.status();
+  r.cluster_id = *cluster;
+  r.route_server_client = n.route_server.route_server_client;
+  r.allow_own_as = n.as_path_options.allow_own_as;
+  switch (n.config.remove_private_as) {
+    case RemovePrivateAs::kAll: r.remove_private_as = rib::RemovePrivateAs::kAll; break;
+    case RemovePrivateAs::kReplace: r.remove_private_as = rib::RemovePrivateAs::kReplace; break;
+    default: r.remove_private_as = rib::RemovePrivateAs::kNone; break;
+  }
+  spec.admin_down = n.config.admin_down;
+  spec.description = n.config.description;
+  return spec;
+}
+
+absl::Status ApplyInitial(server::BgpServer& server, const Config& config) {
+  absl::Status s = server.Start(ToGlobalSpec(config));
+  if (!s.ok()) return s;
+  for (const Neighbor& n : config.neighbors) {
+    absl::StatusOr<server::NeighborSpec> spec = ToNeighborSpec(config, n);
+    if (!spec.ok()) return spec.status();
+    s = server.AddNeighbor(*std::move(spec));
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyReload(server::BgpServer& server, const Config& old_config,
+                         const Config& new_config) {
+  ConfigDiff diff = Diff(old_config, new_config);
+  if (diff.global_changed) {
+    return absl::FailedPreconditionError(
+        "the global section changed; restart kbgpd to apply it (gobgpd cannot either)");
+  }
+  // Check every new neighbor first, so a bad reload changes nothing.
+  std::vector<server::NeighborSpec> added, changed;
+  std::vector<bool> changed_reset;
+  for (const Neighbor& n : diff.added_neighbors) {
+    absl::StatusOr<server::NeighborSpec> spec = ToNeighborSpec(new_config, n);
+    if (!spec.ok()) return spec.status();
+    added.push_back(*std::move(spec));
+  }
+  for (const NeighborChange& c : diff.changed_neighbors) {
+    absl::StatusOr<server::NeighborSpec> spec = ToNeighborSpec(new_config, c.new_neighbor);
+    if (!spec.ok()) return spec.status();
+    changed.push_back(*std::move(spec));
+    changed_reset.push_back(c.needs_session_reset);
+  }
+  for (const Neighbor& n : diff.removed_neighbors) {
+    if (!n.config.neighbor_address) continue;
+    absl::Status s = server.DeleteNeighbor(*n.config.neighbor_address);
+    if (!s.ok()) return s;
+  }
+  for (server::NeighborSpec& spec : added) {
+    absl::Status s = server.AddNeighbor(std::move(spec));
+    if (!s.ok()) return s;
+  }
+  for (size_t i = 0; i < changed.size(); ++i) {
+    absl::Status s = server.UpdateNeighbor(std::move(changed[i]), changed_reset[i]);
+    if (!s.ok()) return s;
+  }
+  LogInfo("config reloaded", {{"added", diff.added_neighbors.size()},
+                              {"removed", diff.removed_neighbors.size()},
+                              {"changed", diff.changed_neighbors.size()}});
+  return absl::OkStatus();
+}
+
+}  // namespace kbgp::config

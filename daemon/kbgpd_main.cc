@@ -1,0 +1,181 @@
+// kbgpd: the BGP daemon. Flags follow gobgpd's, so a gobgpd command line starts kbgpd:
+//   kbgpd -f /etc/gobgpd.yml -t yaml -l info [--api-hosts 127.0.0.1:50051] [--log-json]
+// SIGHUP reloads the config file and applies only the difference; SIGINT/SIGTERM stop every
+// session with a Cease NOTIFICATION and exit.
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "asio/signal_set.hpp"
+#include "daemon/common/event_loop.h"
+#include "daemon/common/log.h"
+#include "daemon/config/apply.h"
+#include "daemon/config/config.h"
+#include "daemon/server/server.h"
+
+namespace kbgp {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: kbgpd [-f FILE] [-t yaml] [-l LEVEL] [--log-json] [--api-hosts ADDR,...] [-d]\n"
+    "  -f, --config-file FILE   gobgpd YAML config (without it, kbgpd waits for StartBgp)\n"
+    "  -t, --config-type TYPE   config format; only yaml is supported\n"
+    "  -l, --log-level LEVEL    debug, info, warn, error (default info)\n"
+    "      --log-json           one JSON object per log line\n"
+    "      --api-hosts ADDRS    gRPC API addresses (default 127.0.0.1:50051)\n"
+    "  -d, --dry-run            check the config file and exit\n"
+    "  -p, --log-plain, --pprof-disable, --disable-stdlog   accepted for gobgpd compatibility\n";
+
+struct Flags {
+  std::string config_file;
+  std::string config_type = "yaml";
+  std::string log_level = "info";
+  bool log_json = false;
+  bool dry_run = false;
+  std::string api_hosts = "127.0.0.1:50051";
+};
+
+// Accepts "-f X", "--config-file X" and "--config-file=X". Returns an error text or "".
+std::string ParseFlags(int argc, char** argv, Flags* flags) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::optional<std::string> inline_value;
+    if (absl::StartsWith(arg, "--")) {
+      size_t eq = arg.find('=');
+      if (eq != std::string::npos) {
+        inline_value = arg.substr(eq + 1);
+        arg = arg.substr(0, eq);
+      }
+    }
+    auto value = [&](std::string* out) -> bool {
+      if (inline_value) {
+        *out = *inline_value;
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    if (arg == "-f" || arg == "--config-file") {
+      if (!value(&flags->config_file)) return absl::StrCat(arg, " needs a file name");
+    } else if (arg == "-t" || arg == "--config-type") {
+      if (!value(&flags->config_type)) return absl::StrCat(arg, " needs a type");
+    } else if (arg == "-l" || arg == "--log-level") {
+      if (!value(&flags->log_level)) return absl::StrCat(arg, " needs a level");
+    } else if (arg == "--api-hosts") {
+      if (!value(&flags->api_hosts)) return absl::StrCat(arg, " needs addresses");
+    } else if (arg == "--log-json") {
+      flags->log_json = true;
+    } else if (arg == "-d" || arg == "--dry-run") {
+      flags->dry_run = true;
+    } else if (arg == "-p" || arg == "--log-plain" || arg == "--pprof-disable" ||
+               arg == "--disable-stdlog") {
+      // gobgpd flags that have no meaning here.
+    } else if (arg == "-h" || arg == "--help") {
+      return "help";
+    } else {
+      return absl::StrCat("unknown flag \"", arg, "\"");
+    }
+  }
+  return "";
+}
+
+int Main(int argc, char** argv) {
+  Flags flags;
+  std::string err = ParseFlags(argc, argv, &flags);
+  if (err == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!err.empty()) {
+    std::fprintf(stderr, "kbgpd: %s\n%s", err.c_str(), kUsage);
+    return 2;
+  }
+  absl::StatusOr<LogLevel> level = ParseLogLevel(flags.log_level);
+  if (!level.ok()) {
+    std::fprintf(stderr, "kbgpd: %s\n", std::string(level.status().message()).c_str());
+    return 2;
+  }
+  SetLogLevel(*level);
+  SetLogJson(flags.log_json);
+
+  std::optional<config::Config> cfg;
+  if (!flags.config_file.empty()) {
+    absl::StatusOr<config::Config> loaded = config::LoadFile(flags.config_file, flags.config_type);
+    if (!loaded.ok()) {
+      LogError("cannot load config", {{"error", std::string(loaded.status().message())}});
+      return 1;
+    }
+    cfg = *std::move(loaded);
+  }
+  if (flags.dry_run) {
+    if (!cfg) {
+      std::fprintf(stderr, "kbgpd: --dry-run needs -f FILE\n");
+      return 2;
+    }
+    std::fputs(config::Print(*cfg).c_str(), stdout);
+    return 0;
+  }
+
+  EventLoop loop;
+  server::BgpServer server(loop);
+  // The gRPC API (--api-hosts) comes with the API issue; until then a config file is the only
+  // way to start BGP, and saying so beats listening on a port that answers nothing.
+  LogInfo("kbgpd starting", {{"config", flags.config_file.empty() ? "(none)" : flags.config_file},
+                             {"api_hosts", flags.api_hosts},
+                             {"api", "not implemented yet"}});
+  if (cfg) {
+    absl::Status s = config::ApplyInitial(server, *cfg);
+    if (!s.ok()) {
+      LogError("cannot apply config", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  } else {
+    LogWarn("no config file: BGP is not started (StartBgp over the API is not implemented yet)");
+  }
+
+  LoopTimer grace(loop);
+  asio::signal_set signals(loop.context(), SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const std::error_code&, int)> on_signal;
+  on_signal = [&](const std::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      if (!cfg) {
+        LogWarn("SIGHUP without a config file: nothing to reload");
+      } else {
+        absl::StatusOr<config::Config> next = config::LoadFile(flags.config_file, flags.config_type);
+        if (!next.ok()) {
+          LogError("config reload failed; keeping the running config",
+                   {{"error", std::string(next.status().message())}});
+        } else {
+          absl::Status s = config::ApplyReload(server, *cfg, *next);
+          if (s.ok()) {
+            cfg = *std::move(next);
+          } else {
+            LogError("config reload failed; keeping the running config",
+                     {{"error", std::string(s.message())}});
+          }
+        }
+      }
+      signals.async_wait(on_signal);
+      return;
+    }
+    LogInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+    server.Stop();
+    // Give the Cease NOTIFICATIONs a moment to leave before the process exits.
+    grace.Start(std::chrono::milliseconds(200), [&loop]() { loop.Stop(); });
+  };
+  signals.async_wait(on_signal);
+  loop.Run();
+  return 0;
+}
+
+}  // namespace
+}  // namespace kbgp
+
+int main(int argc, char** argv) { return kbgp::Main(argc, argv); }

@@ -1,0 +1,297 @@
+#include "daemon/server/server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/common/log.h"
+#include "daemon/wire/constants.h"
+
+namespace kbgp::server {
+
+BgpServer::BgpServer(EventLoop& loop) : loop_(loop) {}
+
+BgpServer::~BgpServer() {
+  *alive_ = false;
+  Stop();
+}
+
+absl::Status BgpServer::Start(const GlobalSpec& global) {
+  if (started()) return absl::AlreadyExistsError("bgp server is already started");
+  if (global.as == 0) return absl::InvalidArgumentError("invalid AS number 0");
+  if (global.router_id == 0) return absl::InvalidArgumentError("invalid router-id 0.0.0.0");
+  global_ = global;
+  rib::RibOptions ro;
+  ro.local_as = global.as;
+  ro.router_id = global.router_id;
+  ro.decision = global.decision;
+  auto rib = std::make_unique<rib::Rib>(ro);
+  if (global.port >= 0) {
+    peer::Listener::Options lo;
+    lo.addresses = global.listen_addresses;
+    lo.port = static_cast<uint16_t>(global.port);
+    auto listener = std::make_unique<peer::Listener>(loop_, lo);
+    absl::Status s = listener->Start();
+    if (!s.ok()) return s;
+    listener_ = std::move(listener);
+  }
+  rib_ = std::move(rib);
+  LogInfo("bgp started", {{"as", global.as},
+                          {"router_id", IpAddress::V4(global.router_id).ToString()},
+                          {"port", listener_ ? listener_->port() : 0}});
+  return absl::OkStatus();
+}
+
+void BgpServer::Stop() {
+  if (!started()) return;
+  for (auto& [addr, n] : neighbors_) {
+    if (listener_) listener_->RemoveSession(n->session.get());
+    n->session->Stop(wire::err::kCeasePeerDeconfigured);
+  }
+  neighbors_.clear();
+  if (listener_) listener_->Stop();
+  listener_.reset();
+  rib_.reset();
+  flush_scheduled_ = false;
+  LogInfo("bgp stopped");
+}
+
+uint16_t BgpServer::listen_port() const { return listener_ ? listener_->port() : 0; }
+
+BgpServer::Neighbor* BgpServer::FindNeighbor(const IpAddress& address) {
+  auto it = neighbors_.find(address);
+  return it == neighbors_.end() ? nullptr : it->second.get();
+}
+
+BgpServer::Neighbor* BgpServer::NeighborOf(const peer::Session& session) {
+  return FindNeighbor(session.peer_address());
+}
+
+const peer::Session* BgpServer::FindSession(const IpAddress& address) const {
+  auto it = neighbors_.find(address);
+  return it == neighbors_.end() ? nullptr : it->second->session.get();
+}
+
+rib::PeerInfo BgpServer::MakePeerInfo(const NeighborSpec& spec) const {
+  rib::PeerInfo info = spec.rib;
+  info.local_as = spec.session.local_as;
+  info.peer_as = spec.session.peer_as;
+  info.local_router_id = global_.router_id;
+  info.address = spec.session.peer_address;
+  if (spec.session.local_address) info.local_address = *spec.session.local_address;
+  return info;
+}
+
+std::unique_ptr<peer::Session> BgpServer::MakeSession(const NeighborSpec& spec) {
+  return std::make_unique<peer::Session>(loop_, *this, spec.session);
+}
+
+absl::Status BgpServer::AddNeighbor(NeighborSpec spec) {
+  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  const IpAddress addr = spec.session.peer_address;
+  if (FindNeighbor(addr) != nullptr) {
+    return absl::AlreadyExistsError("can't overwrite the existing peer");
+  }
+  if (spec.session.peer_as == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("neighbor ", addr.ToString(), ": peer-as 0"));
+  }
+  if (spec.session.local_as == 0) spec.session.local_as = global_.as;
+  if (spec.session.router_id == 0) spec.session.router_id = global_.router_id;
+  auto n = std::make_unique<Neighbor>();
+  n->spec = std::move(spec);
+  n->session = MakeSession(n->spec);
+  n->rib_id = rib_->AddPeer(MakePeerInfo(n->spec));
+  if (listener_) {
+    absl::Status s = listener_->AddSession(n->session.get());
+    if (!s.ok()) {
+      rib_->RemovePeer(n->rib_id);
+      return s;
+    }
+  }
+  Neighbor* raw = n.get();
+  neighbors_.emplace(addr, std::move(n));
+  LogInfo("peer added", {{"peer", addr.ToString()},
+                         {"as", raw->spec.session.peer_as},
+                         {"admin_down", raw->spec.admin_down ? "true" : "false"}});
+  if (!raw->spec.admin_down) raw->session->Start();
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::DeleteNeighbor(const IpAddress& address) {
+  auto it = neighbors_.find(address);
+  if (it == neighbors_.end()) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  std::unique_ptr<Neighbor> n = std::move(it->second);
+  neighbors_.erase(it);
+  if (listener_) listener_->RemoveSession(n->session.get());
+  n->session->Stop(wire::err::kCeasePeerDeconfigured);
+  rib_->RemovePeer(n->rib_id);
+  ScheduleFlush();
+  LogInfo("peer deleted", {{"peer", address.ToString()}});
+  // The session may still be in one of its own callbacks further up the stack: free it on a
+  // later loop turn.
+  std::shared_ptr<Neighbor> doomed(std::move(n));
+  loop_.Post([doomed]() {});
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::UpdateNeighbor(NeighborSpec spec, bool session_changed) {
+  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  Neighbor* n = FindNeighbor(spec.session.peer_address);
+  if (n == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("can't find the neighbor ", spec.session.peer_address.ToString()));
+  }
+  if (session_changed) {
+    IpAddress addr = spec.session.peer_address;
+    absl::Status s = DeleteNeighbor(addr);
+    if (!s.ok()) return s;
+    return AddNeighbor(std::move(spec));
+  }
+  if (spec.session.local_as == 0) spec.session.local_as = n->spec.session.local_as;
+  if (spec.session.router_id == 0) spec.session.router_id = n->spec.session.router_id;
+  bool was_down = n->spec.admin_down;
+  n->spec.description = spec.description;
+  n->spec.admin_down = spec.admin_down;
+  if (!was_down && spec.admin_down) n->session->Stop(wire::err::kCeaseAdminShutdown);
+  if (was_down && !spec.admin_down) n->session->Start();
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::ResetNeighbor(const IpAddress& address, std::string message) {
+  Neighbor* n = FindNeighbor(address);
+  if (n == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  n->session->Reset(std::move(message));
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::DisableNeighbor(const IpAddress& address, std::string message) {
+  Neighbor* n = FindNeighbor(address);
+  if (n == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  n->spec.admin_down = true;
+  n->session->Stop(wire::err::kCeaseAdminShutdown, std::move(message));
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::EnableNeighbor(const IpAddress& address) {
+  Neighbor* n = FindNeighbor(address);
+  if (n == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  if (n->spec.admin_down) {
+    n->spec.admin_down = false;
+    n->session->Start();
+  }
+  return absl::OkStatus();
+}
+
+std::vector<NeighborStatus> BgpServer::ListNeighbors() const {
+  std::vector<NeighborStatus> out;
+  for (const auto& [addr, n] : neighbors_) {
+    NeighborStatus s;
+    s.address = addr;
+    s.peer_as = n->spec.session.peer_as;
+    s.description = n->spec.description;
+    s.state = n->session->state();
+    s.admin_down = n->spec.admin_down;
+    if (rib_) {
+      rib_->adj_rib_in(n->rib_id).ForEach(
+          [&](const Prefix&, const rib::Path& p, const rib::AttrSet&) {
+            ++s.received;
+            if (p.eligible()) ++s.accepted;
+          });
+      s.advertised = rib_->adj_rib_out(n->rib_id).size();
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& negotiated) {
+  Neighbor* n = NeighborOf(session);
+  if (n == nullptr || !rib_) return;
+  // The session facts the Rib's rules need, known only now.
+  rib::PeerInfo info = MakePeerInfo(n->spec);
+  info.router_id = negotiated.peer_bgp_id;
+  if (auto ep = session.local_endpoint()) info.local_address = peer::FromAsio(ep->address());
+  info.add_path_send = negotiated.AddPathSend(wire::kIPv4Unicast) ||
+                       negotiated.AddPathSend(wire::kIPv6Unicast);
+  info.add_path_receive = negotiated.AddPathReceive(wire::kIPv4Unicast) ||
+                          negotiated.AddPathReceive(wire::kIPv6Unicast);
+  info.extended_message = negotiated.extended_message;
+  rib_->RemovePeer(n->rib_id);
+  n->rib_id = rib_->AddPeer(info);
+  rib_->PeerEstablished(n->rib_id, negotiated.HasFamily(wire::kIPv4Unicast),
+                        negotiated.HasFamily(wire::kIPv6Unicast));
+  ScheduleFlush();
+}
+
+void BgpServer::OnUpdate(peer::Session& session, wire::Update&& update) {
+  Neighbor* n = NeighborOf(session);
+  if (n == nullptr || !rib_) return;
+  rib_->ApplyUpdate(n->rib_id, update);
+  ScheduleFlush();
+}
+
+void BgpServer::OnRouteRefresh(peer::Session& session, const wire::RouteRefresh& refresh) {
+  Neighbor* n = NeighborOf(session);
+  if (n == nullptr || !rib_) return;
+  // RFC 2918 §4: answer with the Adj-RIB-Out. Forgetting what was sent makes the next flush
+  // send the whole table again, then End-of-RIB.
+  LogInfo("route refresh received",
+          {{"peer", session.peer_address().ToString()}, {"afi", refresh.family.afi},
+           {"safi", static_cast<int>(refresh.family.safi)}});
+  const peer::Negotiated& neg = session.negotiated();
+  rib_->PeerDown(n->rib_id);  // TODO(issue 3): a refresh must not drop the peer's own routes
+  rib_->PeerEstablished(n->rib_id, neg.HasFamily(wire::kIPv4Unicast),
+                        neg.HasFamily(wire::kIPv6Unicast));
+  ScheduleFlush();
+}
+
+void BgpServer::OnDown(peer::Session& session, peer::DownReason reason, std::string detail) {
+  Neighbor* n = NeighborOf(session);
+  if (n == nullptr || !rib_) return;
+  (void)reason;
+  (void)detail;  // the session has logged both
+  rib_->PeerDown(n->rib_id);
+  ScheduleFlush();
+}
+
+void BgpServer::OnWritable(peer::Session&) { ScheduleFlush(); }
+
+void BgpServer::ScheduleFlush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  loop_.Post([this, alive]() {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    Flush();
+  });
+}
+
+void BgpServer::Flush() {
+  if (!rib_) return;
+  std::vector<rib::PeerUpdates> batches = rib_->Flush();
+  for (rib::PeerUpdates& b : batches) {
+    peer::Session* target = nullptr;
+    for (auto& [addr, n] : neighbors_) {
+      if (n->rib_id == b.peer) target = n->session.get();
+    }
+    if (target == nullptr || !target->established()) continue;
+    for (wire::Update& u : b.updates) {
+      absl::Status s = target->Send(wire::Message(std::move(u)));
+      if (!s.ok()) {
+        LogError("cannot send update",
+                 {{"peer", target->peer_address().ToString()}, {"error", s.ToString()}});
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace kbgp::server

@@ -1,0 +1,126 @@
+// BgpServer: the BGP speaker on the core thread. It owns the Listener, one Session per
+// neighbor and the Rib, and connects them: a Session's decoded UPDATEs go into the Rib, and
+// one flush per batch of work turns the Rib's changes into UPDATEs for every established peer.
+//
+// Invariants:
+//  - Everything here runs on the EventLoop thread (other threads reach it through Post()).
+//  - A neighbor is keyed by its address; each has exactly one Session and one rib::PeerId for
+//    as long as it is configured.
+//  - At most one flush is pending at a time; every change to the Rib schedules it, so a burst
+//    of UPDATEs read in one loop turn is answered with one round of packed UPDATEs.
+//  - A peer whose session is backlogged (peer::Session::writable() false) keeps getting
+//    its UPDATEs queued (the Rib has no per-peer pause yet); the RFC 9687 Send Hold Timer bounds
+//    the damage by dropping a peer that stops reading.
+#ifndef KBGP_DAEMON_SERVER_SERVER_H_
+#define KBGP_DAEMON_SERVER_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "daemon/common/event_loop.h"
+#include "daemon/common/ip.h"
+#include "daemon/peer/listener.h"
+#include "daemon/peer/session.h"
+#include "daemon/rib/rib.h"
+
+namespace kbgp::server {
+
+struct GlobalSpec {
+  uint32_t as = 0;
+  uint32_t router_id = 0;  // host order, nonzero
+  // -1: do not listen (gobgpd's port -1); 0: an ephemeral port (tests).
+  int32_t port = 179;
+  std::vector<IpAddress> listen_addresses;  // empty: 0.0.0.0 and ::
+  rib::DecisionOptions decision;
+};
+
+struct NeighborSpec {
+  peer::SessionOptions session;  // peer address, AS, timers, capabilities, TCP options
+  // The RFC 4456 / 7947 / GoBGP per-peer options the Rib applies (route reflector client,
+  // cluster id, route server client, remove-private-as, allow-own-as, ...). The session
+  // facts (addresses, ASes, router ids, ADD-PATH) are filled in by the server.
+  rib::PeerInfo rib;
+  bool admin_down = false;
+  std::string description;
+};
+
+struct NeighborStatus {
+  IpAddress address;
+  uint32_t peer_as = 0;
+  std::string description;
+  peer::State state = peer::State::kIdle;
+  bool admin_down = false;
+  size_t received = 0;  // paths in the Adj-RIB-In
+  size_t accepted = 0;  // of those, eligible (not rejected by loop checks or policy)
+  size_t advertised = 0;  // prefixes in the Adj-RIB-Out
+};
+
+class BgpServer : public peer::SessionHandler {
+ public:
+  explicit BgpServer(EventLoop& loop);
+  ~BgpServer() override;
+  BgpServer(const BgpServer&) = delete;
+  BgpServer& operator=(const BgpServer&) = delete;
+
+  // StartBgp: creates the Rib and starts listening. Fails if already started.
+  absl::Status Start(const GlobalSpec& global);
+  // StopBgp: every session is stopped with Cease/Peer De-configured, then everything freed.
+  void Stop();
+  bool started() const { return rib_ != nullptr; }
+  const GlobalSpec& global() const { return global_; }
+  // The bound BGP port (0 when not listening).
+  uint16_t listen_port() const;
+
+  // Fails with "can't overwrite the existing peer" (gobgpd's text) when the address is known.
+  absl::Status AddNeighbor(NeighborSpec spec);
+  absl::Status DeleteNeighbor(const IpAddress& address);
+  // Replaces a neighbor's settings. `session_changed` false keeps the session up (only
+  // descriptive or Rib-side options differ) — the caller (config reload) decides.
+  absl::Status UpdateNeighbor(NeighborSpec spec, bool session_changed);
+  // Hard reset (Cease/Administrative Reset, reconnect).
+  absl::Status ResetNeighbor(const IpAddress& address, std::string message = "");
+  // admin-down: stop (Cease/Administrative Shutdown) and stay down; enable starts again.
+  absl::Status DisableNeighbor(const IpAddress& address, std::string message = "");
+  absl::Status EnableNeighbor(const IpAddress& address);
+
+  std::vector<NeighborStatus> ListNeighbors() const;
+  const peer::Session* FindSession(const IpAddress& address) const;
+  rib::Rib* rib() { return rib_.get(); }
+
+  // peer::SessionHandler
+  void OnEstablished(peer::Session& session, const peer::Negotiated& negotiated) override;
+  void OnUpdate(peer::Session& session, wire::Update&& update) override;
+  void OnRouteRefresh(peer::Session& session, const wire::RouteRefresh& refresh) override;
+  void OnDown(peer::Session& session, peer::DownReason reason, std::string detail) override;
+  void OnWritable(peer::Session& session) override;
+
+ private:
+  struct Neighbor {
+    NeighborSpec spec;
+    std::unique_ptr<peer::Session> session;
+    rib::PeerId rib_id = 0;
+  };
+
+  Neighbor* FindNeighbor(const IpAddress& address);
+  Neighbor* NeighborOf(const peer::Session& session);
+  std::unique_ptr<peer::Session> MakeSession(const NeighborSpec& spec);
+  rib::PeerInfo MakePeerInfo(const NeighborSpec& spec) const;
+  void ScheduleFlush();
+  void Flush();
+
+  EventLoop& loop_;
+  GlobalSpec global_;
+  std::unique_ptr<rib::Rib> rib_;
+  std::unique_ptr<peer::Listener> listener_;
+  absl::btree_map<IpAddress, std::unique_ptr<Neighbor>> neighbors_;
+  bool flush_scheduled_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace kbgp::server
+
+#endif  // KBGP_DAEMON_SERVER_SERVER_H_
