@@ -99,6 +99,14 @@ void Destination::Append(const Path& p) {
 }
 
 void Destination::RemoveAt(int i) {
+  // Keep best_ pointing at the same path; a removed best leaves none until the decision.
+  if (best_ != kNoBest) {
+    if (i == best_) {
+      best_ = kNoBest;
+    } else if (i < best_) {
+      --best_;
+    }
+  }
   Path* d = data();
   std::memmove(d + i, d + i + 1, sizeof(Path) * (size_ - i - 1));
   --size_;
@@ -277,7 +285,7 @@ void Rib::PeerDown(PeerId id) {
     bool changed = false, was_mp = false;
     for (int i = static_cast<int>(d.size()) - 1; i >= 0; --i) {
       if (d.data()[i].peer != id) continue;
-      was_mp |= d.data()[i].multipath();
+      was_mp |= d.data()[i].multipath() || i == d.best_;
       ReleasePath(d.data()[i]);
       d.RemoveAt(i);
       changed = true;
@@ -331,12 +339,12 @@ void Rib::Upsert(const Prefix& prefix, Destination& d, PeerId peer, uint32_t pat
       pool_.Unref(eff);  // an implicit withdraw of the same route: nothing changes
       return;
     }
-    const bool was_mp = p.multipath();
+    const bool was_exported = p.multipath() || i == d.best_;
     pool_.Unref(p.attrs);
     p.attrs = eff;
     p.seq = ++seq_;
     p.flags = flags;
-    RunDecision(prefix, d, was_mp);
+    RunDecision(prefix, d, was_exported);
     return;
   } else {
     Path p;
@@ -382,10 +390,10 @@ void Rib::Withdraw(PeerId peer, absl::Span<const wire::Nlri> nlri) {
     if (!d) continue;
     const int i = d->Find(peer, n.path_id);
     if (i < 0) continue;
-    const bool was_mp = d->data()[i].multipath();
+    const bool was_exported = d->data()[i].multipath() || i == d->best_;
     ReleasePath(d->data()[i]);
     d->RemoveAt(i);
-    RunDecision(n.prefix, *d, was_mp);
+    RunDecision(n.prefix, *d, was_exported);
     // An empty destination stays until the flush has withdrawn it from the peers.
     if (d->empty() && !(d->flags_ & Destination::kDirty)) table_.Erase(n.prefix);
   }
@@ -415,7 +423,7 @@ void Rib::ApplyUpdate(PeerId peer, const wire::Update& u) {
   }
 }
 
-void Rib::RunDecision(const Prefix& prefix, Destination& d, bool multipath_removed) {
+void Rib::RunDecision(const Prefix& prefix, Destination& d, bool force_dirty) {
   const Path* old_best = d.best();
   const PeerId old_peer = old_best ? old_best->peer : 0;
   const uint32_t old_id = old_best ? old_best->path_id : 0;
@@ -457,7 +465,7 @@ void Rib::RunDecision(const Prefix& prefix, Destination& d, bool multipath_remov
   const bool changed = (nb == nullptr) != (old_best == nullptr) ||
                        (nb && (nb->peer != old_peer || nb->path_id != old_id ||
                                nb->attrs != old_attrs));
-  if (changed || mp_changed || multipath_removed) MarkDirty(prefix, d);
+  if (changed || mp_changed || force_dirty) MarkDirty(prefix, d);
 }
 
 void Rib::MarkDirty(const Prefix& prefix, Destination& d) {
@@ -468,7 +476,7 @@ void Rib::MarkDirty(const Prefix& prefix, Destination& d) {
 
 void Rib::ReapplyImportPolicy() {
   table_.ForEach([&](const Prefix& prefix, Destination& d) {
-    bool changed = false;
+    bool changed = false, exported = false;
     for (size_t i = 0; i < d.size(); ++i) {
       Path& p = d.data()[i];
       const AttrSet* received = p.attrs->pre_policy();
@@ -480,12 +488,13 @@ void Rib::ReapplyImportPolicy() {
         pool_.Unref(eff);
         continue;
       }
+      exported |= p.multipath() || static_cast<int>(i) == d.best_;
       pool_.Unref(p.attrs);
       p.attrs = eff;
       p.flags = flags;
       changed = true;
     }
-    if (changed) RunDecision(prefix, d);
+    if (changed) RunDecision(prefix, d, exported);
   });
 }
 

@@ -24,6 +24,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -54,6 +55,22 @@ V4Key MakeV4Key(const Prefix& p);
 V6Key MakeV6Key(const Prefix& p);
 Prefix PrefixOf(V4Key k);
 Prefix PrefixOf(const V6Key& k);
+
+// absl::btree_map with larger nodes: a full table is ~10^5-10^6 keys, and 256-byte nodes of
+// 40-byte slots make a tree deep enough that the lookup's cache misses dominate loading.
+// Uses Abseil's container_internal parameters (stable across 2022-2024 releases); if they
+// change, absl::btree_map<K, V> is the drop-in fallback.
+template <typename K, typename V, int kNodeBytes>
+class WideBtreeMap
+    : public absl::container_internal::btree_map_container<
+          absl::container_internal::btree<absl::container_internal::map_params<
+              K, V, std::less<K>, std::allocator<std::pair<const K, V>>, kNodeBytes, false>>> {
+  using Base = typename WideBtreeMap::btree_map_container;
+
+ public:
+  WideBtreeMap() = default;
+};
+inline constexpr int kTableNodeBytes = 1024;
 
 // A map from prefix to V with one btree per family.
 template <typename V>
@@ -95,18 +112,23 @@ class PrefixMap {
   // Removes every entry for which pred(const Prefix&, V&) is true.
   template <typename F>
   void EraseIf(F&& pred) {
-    absl::erase_if(v4_, [&](auto& kv) { return pred(PrefixOf(kv.first), kv.second); });
-    absl::erase_if(v6_, [&](auto& kv) { return pred(PrefixOf(kv.first), kv.second); });
+    EraseIfIn(v4_, pred);
+    EraseIfIn(v6_, pred);
   }
   void Clear() {
     v4_.clear();
     v6_.clear();
   }
-  absl::btree_map<V4Key, V>& v4() { return v4_; }
 
  private:
-  absl::btree_map<V4Key, V> v4_;
-  absl::btree_map<V6Key, V> v6_;
+  template <typename M, typename F>
+  static void EraseIfIn(M& m, F& pred) {
+    for (auto it = m.begin(); it != m.end();) {
+      it = pred(PrefixOf(it->first), it->second) ? m.erase(it) : std::next(it);
+    }
+  }
+  WideBtreeMap<V4Key, V, kTableNodeBytes> v4_;
+  WideBtreeMap<V6Key, V, kTableNodeBytes> v6_;
 };
 
 // ---- Paths and destinations ----
@@ -324,8 +346,9 @@ class Rib {
   // The post-policy set (one reference taken) and flags for a received set.
   const AttrSet* ImportOne(const Prefix& prefix, const PeerInfo& from, const AttrSet* received,
                            bool usable, uint8_t* flags);
-  // `multipath_removed`: an ECMP member was removed or replaced (the set changed).
-  void RunDecision(const Prefix& prefix, Destination& d, bool multipath_removed = false);
+  // `force_dirty`: the best or an ECMP member was removed or replaced, so what is exported
+  // may change even if the same path index wins.
+  void RunDecision(const Prefix& prefix, Destination& d, bool force_dirty = false);
   void MarkDirty(const Prefix& prefix, Destination& d);
   // After appending a path: true when the decision is known not to change (fast path).
   bool AddedWithoutChange(Destination& d);

@@ -169,6 +169,26 @@ TEST_F(RibTest, AdjRibOutSuppressesEqualUpdates) {
   EXPECT_EQ(rib_.dirty_count(), 0u);
 }
 
+TEST_F(RibTest, ReplacedAndWithdrawnBestIsExported) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId out = rib_.AddPeer(Peer(65009, "10.0.9.1", 9));
+  rib_.PeerEstablished(out);
+  rib_.Flush();
+  Send(a, Attrs({65001, 1}), {N("192.0.2.0/24")});
+  ASSERT_EQ(FlushFor(out).size(), 1u);
+  // The same path (peer, path id) with new attributes: an implicit withdraw and a new best.
+  Send(a, Attrs({65001, 2}), {N("192.0.2.0/24")});
+  auto us = FlushFor(out);
+  ASSERT_EQ(us.size(), 1u);
+  EXPECT_EQ(us[0].attrs.as_path->front().asns, (std::vector<uint32_t>{kLocalAs, 65001, 2}));
+  // Withdrawing the only path withdraws the prefix.
+  rib_.Withdraw(a, {N("192.0.2.0/24")});
+  us = FlushFor(out);
+  ASSERT_EQ(us.size(), 1u);
+  EXPECT_EQ(us[0].withdrawn, (std::vector<wire::Nlri>{N("192.0.2.0/24")}));
+  EXPECT_EQ(rib_.Find(Pfx("192.0.2.0/24")), nullptr);
+}
+
 TEST_F(RibTest, UpdatePackingGroupsBySetWithinMaxSize) {
   PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
   PeerId out = rib_.AddPeer(Peer(65009, "10.0.9.1", 9));
