@@ -63,3 +63,18 @@ TEST(WriterTest, WritesAndPatchesLengths) {
 
 }  // namespace
 }  // namespace kbgp
+
+#include "daemon/common/hex.h"
+
+namespace kbgp {
+namespace {
+
+TEST(HexTest, RoundTripsAndSkipsSeparators) {
+  EXPECT_EQ(HexToBytes("ff 00|0A-1b"), (Bytes{0xff, 0x00, 0x0a, 0x1b}));
+  EXPECT_EQ(BytesToHex(Bytes{0xff, 0x00, 0x0a, 0x1b}), "ff000a1b");
+  EXPECT_EQ(HexToBytes("abc"), (Bytes{0xab}));
+  EXPECT_EQ(BytesToHex(Bytes{}), "");
+}
+
+}  // namespace
+}  // namespace kbgp

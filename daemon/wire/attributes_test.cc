@@ -15,6 +15,7 @@
 #include "daemon/common/status.h"
 #include "daemon/wire/constants.h"
 #include "gmock/gmock.h"
+#include "daemon/common/hex.h"
 #include "gtest/gtest.h"
 
 namespace kbgp::wire {
@@ -22,27 +23,9 @@ namespace {
 
 using ::testing::ElementsAre;
 
-Bytes Hex(absl::string_view s) {
-  Bytes out;
-  int hi = -1;
-  for (char c : s) {
-    if (!absl::ascii_isxdigit(c)) continue;
-    int v = absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  return out;
-}
+Bytes Hex(absl::string_view s) { return HexToBytes(s); }
 
-std::string ToHex(const Bytes& b) {
-  std::string s;
-  for (uint8_t c : b) absl::StrAppend(&s, absl::Hex(c, absl::kZeroPad2));
-  return s;
-}
+std::string ToHex(ByteSpan b) { return BytesToHex(b); }
 
 IpAddress Ip(absl::string_view s) { return *IpAddress::Parse(s); }
 Prefix Pfx(absl::string_view s) { return *Prefix::Parse(s); }

@@ -10,35 +10,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/common/status.h"
+#include "daemon/common/hex.h"
 #include "gtest/gtest.h"
 
 namespace kbgp::wire {
 namespace {
 
 // "ff 00 1d" -> bytes; spaces and newlines ignored.
-Bytes Hex(absl::string_view s) {
-  Bytes out;
-  int hi = -1;
-  for (char c : s) {
-    if (std::isspace(static_cast<unsigned char>(c))) continue;
-    int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                                                        : std::tolower(c) - 'a' + 10;
-    if (hi < 0) {
-      hi = v;
-    } else {
-      out.push_back(static_cast<uint8_t>(hi << 4 | v));
-      hi = -1;
-    }
-  }
-  EXPECT_EQ(hi, -1) << "odd number of hex digits in " << s;
-  return out;
-}
+Bytes Hex(absl::string_view s) { return HexToBytes(s); }
 
-std::string ToHex(ByteSpan b) {
-  std::string s;
-  for (uint8_t x : b) absl::StrAppend(&s, absl::Hex(x, absl::kZeroPad2));
-  return s;
-}
+std::string ToHex(ByteSpan b) { return BytesToHex(b); }
 
 constexpr absl::string_view kMarker = "ffffffff ffffffff ffffffff ffffffff";
 
