@@ -276,6 +276,13 @@ void Rib::PeerEstablished(PeerId id, bool ipv4, bool ipv6) {
   p.ipv6 = ipv6;
 }
 
+void Rib::ResendTable(PeerId id) {
+  PeerState& p = *peers_[id];
+  if (!p.established) return;
+  p.out.Clear();
+  p.initial_pending = true;
+}
+
 void Rib::PeerDown(PeerId id) {
   PeerState& p = *peers_[id];
   p.established = false;

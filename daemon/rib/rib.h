@@ -293,6 +293,9 @@ class Rib {
   const PeerInfo& peer_info(PeerId id) const { return peers_[id]->info; }
   // The session is up: the next Flush sends the whole table, then End-of-RIB for each family.
   void PeerEstablished(PeerId id, bool ipv4 = true, bool ipv6 = false);
+  // ROUTE-REFRESH received (RFC 2918 §4, RFC 7313): the next Flush sends the peer its whole
+  // table again, then End-of-RIB. The peer's own paths stay.
+  void ResendTable(PeerId id);
   // The session went down: its paths are withdrawn and its Adj-RIB-Out forgotten.
   void PeerDown(PeerId id);
   void RemovePeer(PeerId id);

@@ -380,3 +380,42 @@ TEST_F(RibTest, LocallyOriginated) {
 
 }  // namespace
 }  // namespace kbgp::rib
+
+namespace kbgp::rib {
+namespace {
+
+// RFC 2918 §4: a ROUTE-REFRESH is answered with the whole Adj-RIB-Out and End-of-RIB; the
+// peer's own routes stay in the Adj-RIB-In.
+TEST(RibRefreshTest, ResendTableKeepsThePeersOwnRoutes) {
+  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
+  PeerId a = rib.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId b = rib.AddPeer(Peer(65002, "10.0.0.2", 2));
+  rib.PeerEstablished(a);
+  rib.PeerEstablished(b);
+  rib.Flush();
+  wire::Update ua;
+  ua.attrs = Attrs({65001});
+  ua.nlri = {N("192.0.2.0/24")};
+  rib.ApplyUpdate(a, ua);
+  wire::Update ub;
+  ub.attrs = Attrs({65002}, "10.0.0.2");
+  ub.nlri = {N("198.51.100.0/24")};
+  rib.ApplyUpdate(b, ub);
+  rib.Flush();
+
+  rib.ResendTable(a);
+  std::vector<wire::Update> to_a;
+  for (PeerUpdates& pu : rib.Flush()) {
+    if (pu.peer == a) to_a = std::move(pu.updates);
+  }
+  // b's route again, then End-of-RIB; a's own route is still in the table.
+  ASSERT_EQ(to_a.size(), 2u);
+  EXPECT_EQ(to_a[0].nlri, std::vector<wire::Nlri>{N("198.51.100.0/24")});
+  EXPECT_EQ(wire::EndOfRibFamily(to_a[1]), wire::kIPv4Unicast);
+  ASSERT_NE(rib.Find(Pfx("192.0.2.0/24")), nullptr);
+  EXPECT_EQ(rib.Find(Pfx("192.0.2.0/24"))->best()->peer, a);
+  EXPECT_EQ(rib.adj_rib_in(a).size(), 1u);
+}
+
+}  // namespace
+}  // namespace kbgp::rib

@@ -245,10 +245,7 @@ void BgpServer::OnRouteRefresh(peer::Session& session, const wire::RouteRefresh&
   LogInfo("route refresh received",
           {{"peer", session.peer_address().ToString()}, {"afi", refresh.family.afi},
            {"safi", static_cast<int>(refresh.family.safi)}});
-  const peer::Negotiated& neg = session.negotiated();
-  rib_->PeerDown(n->rib_id);  // TODO(issue 3): a refresh must not drop the peer's own routes
-  rib_->PeerEstablished(n->rib_id, neg.HasFamily(wire::kIPv4Unicast),
-                        neg.HasFamily(wire::kIPv6Unicast));
+  rib_->ResendTable(n->rib_id);
   ScheduleFlush();
 }
 
