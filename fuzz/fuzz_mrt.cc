@@ -23,6 +23,44 @@ absl::StatusOr<mrt::Record> Reread(const Bytes& bytes, mrt::Decoder* d) {
   return d->Decode(raw);
 }
 
+// Says which part of a RIB record a round trip changed, so a finding is quick to read.
+void DescribeRibDifference(const mrt::Rib& a, const mrt::Rib& b) {
+  if (!(a.header == b.header)) std::fprintf(stderr, "header differs\n");
+  if (a.prefix != b.prefix) {
+    std::fprintf(stderr, "prefix %s -> %s\n", a.prefix.ToString().c_str(),
+                 b.prefix.ToString().c_str());
+  }
+  if (a.entries.size() != b.entries.size()) {
+    std::fprintf(stderr, "entries %zu -> %zu\n", a.entries.size(), b.entries.size());
+    return;
+  }
+  for (size_t i = 0; i < a.entries.size(); ++i) {
+    const wire::PathAttributes& x = a.entries[i].attrs;
+    const wire::PathAttributes& y = b.entries[i].attrs;
+    if (x == y) {
+      if (!(a.entries[i] == b.entries[i])) std::fprintf(stderr, "entry %zu: not attrs\n", i);
+      continue;
+    }
+#define KBGP_DIFF(f) \
+  if (!(x.f == y.f)) std::fprintf(stderr, "entry %zu: " #f " differs\n", i);
+    KBGP_DIFF(origin) KBGP_DIFF(as_path) KBGP_DIFF(next_hop) KBGP_DIFF(med)
+    KBGP_DIFF(local_pref) KBGP_DIFF(atomic_aggregate) KBGP_DIFF(aggregator)
+    KBGP_DIFF(communities) KBGP_DIFF(originator_id) KBGP_DIFF(cluster_list)
+    KBGP_DIFF(mp_reach) KBGP_DIFF(mp_unreach) KBGP_DIFF(extended_communities)
+    KBGP_DIFF(large_communities) KBGP_DIFF(as4_path) KBGP_DIFF(as4_aggregator)
+    KBGP_DIFF(unknown)
+#undef KBGP_DIFF
+    if (x.mp_reach && y.mp_reach && !(x.mp_reach == y.mp_reach)) {
+      for (const wire::MpReach* m : {&*x.mp_reach, &*y.mp_reach}) {
+        std::fprintf(stderr, "  mp_reach afi %u safi %u nh %s ll %s nlri %zu opaque %zu\n",
+                     m->family.afi, m->family.safi, m->next_hop.ToString().c_str(),
+                     m->link_local_next_hop ? m->link_local_next_hop->ToString().c_str() : "-",
+                     m->nlri.size(), m->opaque.size());
+      }
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -59,7 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::fprintf(stderr, "%s\n", std::string(again.status().message()).c_str());
       fuzz::Fail("re-encoded RIB record does not decode");
     }
-    if (!(*again == *rec)) fuzz::Fail("RIB record changed in a round trip");
+    if (!(*again == *rec)) {
+      DescribeRibDifference(*rib, std::get<mrt::Rib>(*again));
+      fuzz::Fail("RIB record changed in a round trip");
+    }
   }
   return 0;
 }

@@ -116,6 +116,12 @@ absl::Status DecodeRibAttributes(ByteSpan attrs, wire::AfiSafi family, bool four
   absl::Status s = wire::DecodePathAttributes(Reader(attrs), opts, /*has_nlri=*/false, out,
                                               &report);
   if (!s.ok()) return Malformed(absl::StrCat("RIB entry attributes: ", s.message()));
+  if (out->mp_reach && !out->mp_reach->opaque.empty()) {
+    // A full-form MP_REACH_NLRI of a family the wire codec does not decode: it cannot give
+    // this entry a next hop (nor could the RFC 6396 §4.3.4 short form hold it), so it is
+    // dropped rather than kept half-understood.
+    out->mp_reach.reset();
+  }
   if (out->mp_reach) {
     out->mp_reach->family = family;
     out->mp_reach->nlri.clear();

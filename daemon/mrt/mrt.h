@@ -18,7 +18,8 @@
 //  - Decoded RIB entries always carry 4-octet AS numbers (TABLE_DUMP's 2-octet attributes are
 //    widened by the wire decoder), and an MP_REACH_NLRI in a RIB entry is normalised to the
 //    RFC 6396 §4.3.4 meaning: next hop(s) only, `family` set to the record's family, no NLRI
-//    (some collectors write the full RFC 4760 form; both are accepted).
+//    (some collectors write the full RFC 4760 form; both are accepted; a full-form one of a
+//    family the wire codec does not decode is dropped, as it names no usable next hop).
 //  - Prefixes are Prefix::Make'd: host bits past the length are cleared.
 //  - The writer emits only what the decoder accepts, and Decode(Encode(x)) == x for every
 //    TABLE_DUMP_V2 unicast Rib and PeerIndexTable (tested, and fuzzed in fuzz/fuzz_mrt.cc).
