@@ -1,5 +1,11 @@
 #include "daemon/server/server.h"
 
+#include <ifaddrs.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +13,43 @@
 #include "daemon/wire/constants.h"
 
 namespace kbgp::server {
+namespace {
+
+// Our IPv6 next hop for IPv6 routes sent over an IPv4 session (RFC 4760 carries IPv6 NLRI over
+// any transport, but the next hop must be IPv6): a global IPv6 address of the interface that
+// holds the session's local IPv4 address (as FRR and BIRD pick), else the IPv4-mapped address
+// ::ffff:a.b.c.d (what gobgpd sends).
+IpAddress LocalIPv6NextHop(const IpAddress& local_v4) {
+  std::string ifname;
+  std::optional<IpAddress> found;
+  struct ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (struct ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+      const auto* sin = reinterpret_cast<const struct sockaddr_in*>(i->ifa_addr);
+      if (IpAddress::V4Bytes(reinterpret_cast<const uint8_t*>(&sin->sin_addr)) == local_v4) {
+        ifname = i->ifa_name;
+        break;
+      }
+    }
+    for (struct ifaddrs* i = list; i != nullptr && !ifname.empty(); i = i->ifa_next) {
+      if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET6) continue;
+      if (ifname != i->ifa_name) continue;
+      const auto* sin6 = reinterpret_cast<const struct sockaddr_in6*>(i->ifa_addr);
+      IpAddress a = IpAddress::V6Bytes(sin6->sin6_addr.s6_addr);
+      if (a.IsIPv6LinkLocal() || a.IsUnspecified() || a.IsMulticast()) continue;
+      found = a;
+      break;
+    }
+    freeifaddrs(list);
+  }
+  if (found) return *found;
+  uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  std::memcpy(mapped + 12, local_v4.data(), 4);
+  return IpAddress::V6Bytes(mapped);
+}
+
+}  // namespace
 
 BgpServer::BgpServer(EventLoop& loop) : loop_(loop) {}
 
@@ -218,6 +261,11 @@ void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& ne
   rib::PeerInfo info = MakePeerInfo(n->spec);
   info.router_id = negotiated.peer_bgp_id;
   if (auto ep = session.local_endpoint()) info.local_address = peer::FromAsio(ep->address());
+  // Without it an IPv6 route towards an IPv4 session had the next hop 0.0.0.0, which the
+  // update packer cannot encode, so the route was silently never sent.
+  if (info.local_address.is_v4() && negotiated.HasFamily(wire::kIPv6Unicast)) {
+    info.local_address_v6 = LocalIPv6NextHop(info.local_address);
+  }
   info.add_path_send = negotiated.AddPathSend(wire::kIPv4Unicast) ||
                        negotiated.AddPathSend(wire::kIPv6Unicast);
   info.add_path_receive = negotiated.AddPathReceive(wire::kIPv4Unicast) ||
