@@ -217,6 +217,29 @@ class Ebgp(LabTestCase):
         self.assertIn(route.next_hop, own, "kbgpd forwarded another router's link-local "
                       "next hop: %r" % route)
 
+class MultiFamily(LabTestCase):
+    @need(L.Gobgpd)
+    def test_ipv6_routes_over_ipv4_session(self):
+        """One IPv4 session per peer carries ipv4-unicast and ipv6-unicast (RFC 4760): kbgpd's
+        IPv6 next hop is the global IPv6 address of its interface."""
+        lab = self.lab
+        kr, r1, r2 = lab.add_router("k"), lab.add_router("p1"), lab.add_router("p2")
+        both = ["ipv4-unicast", "ipv6-unicast"]
+        k = self.kbgpd(kr)
+        k.neighbor(r1.v4, P1_AS, families=both).neighbor(r2.v4, P2_AS, families=both)
+        p1 = L.Gobgpd(r1, P1_AS).neighbor(kr.v4, K_AS, families=both)
+        p2 = L.Gobgpd(r2, P2_AS).neighbor(kr.v4, K_AS, families=both)
+        k.start()
+        p1.start()
+        p2.start()
+        p1.announce(P1_V4)
+        p1.announce(P1_V6)
+        p2.announce(P2_V6)
+        self.expect_route(p2, P1_V4, [K_AS, P1_AS], kr.v4)
+        self.expect_route(p2, P1_V6, [K_AS, P1_AS], kr.v6)
+        self.expect_route(p1, P2_V6, [K_AS, P2_AS], kr.v6)
+
+
 class Ibgp(LabTestCase):
     """iBGP: P1 in kbgpd's AS, P2 an eBGP observer."""
 

@@ -297,10 +297,11 @@ class Kbgpd(Daemon):
         self.neighbors = []
 
     def neighbor(self, address, asn, password=None, passive=False, hold=9, keepalive=3,
-                 graceful_restart=False, restart_time=30):
+                 graceful_restart=False, restart_time=30, families=None):
         self.neighbors.append(dict(address=address, asn=asn, password=password,
                                    passive=passive, hold=hold, keepalive=keepalive,
-                                   gr=graceful_restart, restart_time=restart_time))
+                                   gr=graceful_restart, restart_time=restart_time,
+                                   families=families))
         return self
 
     def config(self):
@@ -323,10 +324,12 @@ class Kbgpd(Daemon):
             if n["gr"]:
                 lines += ["    graceful-restart:", "      config:", "        enabled: true",
                           "        restart-time: %d" % n["restart_time"]]
-            lines += ["    afi-safis:", "      - config:", "          afi-safi-name: %s" % fam]
-            if n["gr"]:
-                lines += ["        mp-graceful-restart:", "          config:",
-                          "            enabled: true"]
+            lines.append("    afi-safis:")
+            for f in n["families"] or [fam]:
+                lines += ["      - config:", "          afi-safi-name: %s" % f]
+                if n["gr"]:
+                    lines += ["        mp-graceful-restart:", "          config:",
+                              "            enabled: true"]
         return "\n".join(lines) + "\n"
 
     def start(self, level="debug"):
@@ -363,10 +366,11 @@ class Gobgpd(Daemon):
         self.neighbors = []
 
     def neighbor(self, address, asn, password=None, hold=9, keepalive=3,
-                 graceful_restart=False, restart_time=30, passive=False):
+                 graceful_restart=False, restart_time=30, passive=False, families=None):
         self.neighbors.append(dict(address=address, asn=asn, password=password, hold=hold,
                                    keepalive=keepalive, gr=graceful_restart,
-                                   restart_time=restart_time, passive=passive))
+                                   restart_time=restart_time, passive=passive,
+                                   families=families))
         return self
 
     def config(self):
@@ -386,10 +390,12 @@ class Gobgpd(Daemon):
             if n["gr"]:
                 lines += ["    graceful-restart:", "      config:", "        enabled: true",
                           "        restart-time: %d" % n["restart_time"]]
-            lines += ["    afi-safis:", "      - config:", "          afi-safi-name: %s" % fam]
-            if n["gr"]:
-                lines += ["        mp-graceful-restart:", "          config:",
-                          "            enabled: true"]
+            lines.append("    afi-safis:")
+            for f in n["families"] or [fam]:
+                lines += ["      - config:", "          afi-safi-name: %s" % f]
+                if n["gr"]:
+                    lines += ["        mp-graceful-restart:", "          config:",
+                              "            enabled: true"]
         return "\n".join(lines) + "\n"
 
     def start(self, graceful_restart=False):
