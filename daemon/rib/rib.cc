@@ -509,6 +509,10 @@ void Rib::Recompute() {
   table_.ForEach([&](const Prefix& prefix, Destination& d) { RunDecision(prefix, d); });
 }
 
+void Rib::ReapplyExportPolicy() {
+  table_.ForEach([&](const Prefix& prefix, Destination& d) { MarkDirty(prefix, d); });
+}
+
 // ---- Flush ----
 
 struct Rib::Batch {
@@ -537,7 +541,8 @@ void Rib::ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch
     }
     out = it->second.get();
     if (out && export_policy_) {
-      PolicyResult r = export_policy_(prefix, ps.info, peers_[best->peer]->info, *out);
+      PolicyResult r =
+          export_policy_(prefix, ps.info, peers_[best->peer]->info, *out, *best->attrs);
       if (!r.accept) {
         out = nullptr;
       } else if (r.attrs) {

@@ -198,11 +198,13 @@ struct PolicyResult {
   AttrRef attrs;  // null: unchanged
 };
 // Import: the received set for `prefix` from `from`. Export: the set after the RFC rules,
-// for `prefix` towards `to`.
+// for `prefix` towards `to`; `best` is the Loc-RIB set it was made from (GoBGP's policy
+// reads the next hop from before the export rules: next-hop-in-list, set-next-hop unchanged).
 using ImportPolicy =
     std::function<PolicyResult(const Prefix& prefix, const PeerInfo& from, const AttrSet& in)>;
-using ExportPolicy = std::function<PolicyResult(const Prefix& prefix, const PeerInfo& to,
-                                                const PeerInfo& from, const AttrSet& out)>;
+using ExportPolicy =
+    std::function<PolicyResult(const Prefix& prefix, const PeerInfo& to, const PeerInfo& from,
+                               const AttrSet& out, const AttrSet& best)>;
 // Next-hop tracking and IGP cost (decision steps 1 and 8). Unset: all reachable, cost 0.
 using NextHopResolver = std::function<bool(const IpAddress& next_hop, uint32_t* igp_cost)>;
 
@@ -314,6 +316,10 @@ class Rib {
   void ReapplyImportPolicy();
   // Runs the decision again everywhere (after decision options or resolver changes).
   void Recompute();
+  // Export policy changed: the next Flush runs export again for every destination and
+  // established peer, sending only what differs from each Adj-RIB-Out (and withdrawing
+  // what is now rejected). Sessions stay up.
+  void ReapplyExportPolicy();
 
   const Destination* Find(const Prefix& p) const { return table_.Find(p); }
   size_t destination_count(Family f) const { return table_.size(f); }
