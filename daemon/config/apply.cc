@@ -1,6 +1,8 @@
 #include "daemon/config/apply.h"
 
 #include <cmath>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -36,7 +38,169 @@ bool IsUnicastFamily(const std::string& name, wire::AfiSafi* out) {
   return false;
 }
 
+policy::MatchSetDef ToMatchSet(const MatchSet& m) {
+  policy::MatchSetDef d;
+  d.name = m.set_name;
+  switch (m.match_set_options) {
+    case MatchSetOptions::kAll: d.option = policy::MatchOption::kAll; break;
+    case MatchSetOptions::kInvert: d.option = policy::MatchOption::kInvert; break;
+    default: d.option = policy::MatchOption::kAny; break;
+  }
+  return d;
+}
+
+policy::CountDef ToCount(const CountCondition& c) {
+  policy::CountDef d;
+  d.value = c.value;
+  switch (c.op) {
+    case Comparison::kEq: d.op = policy::Comparison::kEq; break;
+    case Comparison::kGe: d.op = policy::Comparison::kGe; break;
+    case Comparison::kLe: d.op = policy::Comparison::kLe; break;
+    default: d.op = policy::Comparison::kNone; break;
+  }
+  return d;
+}
+
+std::optional<wire::Origin> ToOrigin(Origin o) {
+  switch (o) {
+    case Origin::kIgp: return wire::Origin::kIgp;
+    case Origin::kEgp: return wire::Origin::kEgp;
+    case Origin::kIncomplete: return wire::Origin::kIncomplete;
+    default: return std::nullopt;
+  }
+}
+
+policy::SetCommunitiesDef ToSetCommunities(const SetCommunities& c) {
+  policy::SetCommunitiesDef d;
+  switch (c.options) {
+    case SetCommunityOption::kAdd: d.op = policy::CommunityOp::kAdd; break;
+    case SetCommunityOption::kRemove: d.op = policy::CommunityOp::kRemove; break;
+    case SetCommunityOption::kReplace: d.op = policy::CommunityOp::kReplace; break;
+    default: d.op = policy::CommunityOp::kNone; break;
+  }
+  // gobgpd 3.10 reads communities-list only (community-set-ref is not used by its policy).
+  d.values = c.communities_list;
+  return d;
+}
+
+policy::StatementDef ToStatement(const Statement& st) {
+  policy::StatementDef d;
+  d.name = st.name;
+  const Conditions& c = st.conditions;
+  policy::ConditionsDef& dc = d.conditions;
+  dc.prefix_set = ToMatchSet(c.match_prefix_set);
+  dc.neighbor_set = ToMatchSet(c.match_neighbor_set);
+  dc.as_path_set = ToMatchSet(c.match_as_path_set);
+  dc.community_set = ToMatchSet(c.match_community_set);
+  dc.ext_community_set = ToMatchSet(c.match_ext_community_set);
+  dc.large_community_set = ToMatchSet(c.match_large_community_set);
+  dc.as_path_length = ToCount(c.as_path_length);
+  dc.community_count = ToCount(c.community_count);
+  switch (c.route_type) {
+    case RouteType::kInternal: dc.route_type = policy::RouteType::kInternal; break;
+    case RouteType::kExternal: dc.route_type = policy::RouteType::kExternal; break;
+    case RouteType::kLocal: dc.route_type = policy::RouteType::kLocal; break;
+    default: dc.route_type = policy::RouteType::kNone; break;
+  }
+  dc.next_hop_in_list = c.next_hop_in_list;
+  dc.afi_safi_in = c.afi_safi_in_list;
+  dc.origin_eq = ToOrigin(c.origin_eq);
+  // 0 means "not written" in gobgpd's schema for these.
+  if (c.med_eq != 0) dc.med_eq = c.med_eq;
+  if (c.local_pref_eq != 0) dc.local_pref_eq = c.local_pref_eq;
+  switch (c.rpki_validation_result) {
+    case RpkiValidationResult::kNotFound: dc.rpki = policy::RpkiState::kNotFound; break;
+    case RpkiValidationResult::kValid: dc.rpki = policy::RpkiState::kValid; break;
+    case RpkiValidationResult::kInvalid: dc.rpki = policy::RpkiState::kInvalid; break;
+    default: dc.rpki = policy::RpkiState::kNone; break;
+  }
+  const Actions& a = st.actions;
+  policy::ActionsDef& da = d.actions;
+  switch (a.route_disposition) {
+    case RouteDisposition::kAcceptRoute: da.disposition = policy::Disposition::kAccept; break;
+    case RouteDisposition::kRejectRoute: da.disposition = policy::Disposition::kReject; break;
+    default: da.disposition = policy::Disposition::kNone; break;
+  }
+  da.set_med = a.set_med;
+  if (a.set_local_pref != 0) da.set_local_pref = a.set_local_pref;
+  da.prepend_last_as = a.prepend_last_as;
+  da.prepend_as = a.prepend_as;
+  da.prepend_repeat = a.prepend_repeat_n;
+  da.set_community = ToSetCommunities(a.set_community);
+  da.set_ext_community = ToSetCommunities(a.set_ext_community);
+  da.set_large_community = ToSetCommunities(a.set_large_community);
+  da.set_next_hop = a.set_next_hop;
+  da.set_origin = ToOrigin(a.set_route_origin);
+  return d;
+}
+
+policy::AssignmentDef ToAssignment(const ApplyPolicy& p) {
+  policy::AssignmentDef d;
+  d.import_policies = p.import_policy_list;
+  d.default_import = p.default_import_policy == DefaultPolicy::kRejectRoute
+                         ? policy::Disposition::kReject
+                         : policy::Disposition::kAccept;
+  d.export_policies = p.export_policy_list;
+  d.default_export = p.default_export_policy == DefaultPolicy::kRejectRoute
+                         ? policy::Disposition::kReject
+                         : policy::Disposition::kAccept;
+  return d;
+}
+
+bool IsRouteServerClient(const Neighbor& n) { return n.route_server.route_server_client; }
+
+// Whether the reload changes anything the policy engine sees.
+bool PolicyChanged(const ConfigDiff& diff) {
+  if (diff.policies_changed || diff.global_apply_policy_changed) return true;
+  for (const Neighbor& n : diff.added_neighbors) {
+    if (IsRouteServerClient(n)) return true;
+  }
+  for (const Neighbor& n : diff.removed_neighbors) {
+    if (IsRouteServerClient(n)) return true;
+  }
+  for (const NeighborChange& c : diff.changed_neighbors) {
+    if ((IsRouteServerClient(c.old_neighbor) || IsRouteServerClient(c.new_neighbor)) &&
+        (c.old_neighbor.apply_policy != c.new_neighbor.apply_policy ||
+         IsRouteServerClient(c.old_neighbor) != IsRouteServerClient(c.new_neighbor))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+policy::PolicyConfig ToPolicyConfig(const Config& config) {
+  policy::PolicyConfig p;
+  const DefinedSets& ds = config.defined_sets;
+  for (const PrefixSet& s : ds.prefix_sets) {
+    policy::PrefixSetDef d;
+    d.name = s.prefix_set_name;
+    for (const PrefixEntry& e : s.prefix_list) {
+      d.entries.push_back(policy::PrefixEntryDef{e.ip_prefix, e.masklength_min, e.masklength_max});
+    }
+    p.sets.prefix_sets.push_back(std::move(d));
+  }
+  for (const NeighborSet& s : ds.neighbor_sets) {
+    p.sets.neighbor_sets.push_back(policy::NeighborSetDef{s.neighbor_set_name, s.neighbor_info_list});
+  }
+  for (const NamedList& l : ds.as_path_sets) p.sets.as_path_sets.push_back({l.name, l.list});
+  for (const NamedList& l : ds.community_sets) p.sets.community_sets.push_back({l.name, l.list});
+  for (const NamedList& l : ds.ext_community_sets) p.sets.ext_community_sets.push_back({l.name, l.list});
+  for (const NamedList& l : ds.large_community_sets) p.sets.large_community_sets.push_back({l.name, l.list});
+  for (const PolicyDefinition& pd : config.policy_definitions) {
+    policy::PolicyDef d;
+    d.name = pd.name;
+    for (const Statement& st : pd.statements) d.statements.push_back(ToStatement(st));
+    p.policies.push_back(std::move(d));
+  }
+  p.global = ToAssignment(config.global.apply_policy);
+  for (const Neighbor& n : config.neighbors) {
+    if (!IsRouteServerClient(n) || !n.config.neighbor_address) continue;
+    p.route_server_clients.emplace_back(*n.config.neighbor_address, ToAssignment(n.apply_policy));
+  }
+  return p;
+}
 
 server::GlobalSpec ToGlobalSpec(const Config& config) {
   const Global& g = config.global;
@@ -137,7 +301,14 @@ absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const 
 }
 
 absl::Status ApplyInitial(server::BgpServer& server, const Config& config) {
+  // Check the policy before starting anything.
+  const policy::PolicyConfig pc = ToPolicyConfig(config);
+  if (absl::StatusOr<std::shared_ptr<const policy::Policies>> c = policy::Compile(pc); !c.ok()) {
+    return c.status();
+  }
   absl::Status s = server.Start(ToGlobalSpec(config));
+  if (!s.ok()) return s;
+  s = server.SetPolicy(pc);
   if (!s.ok()) return s;
   for (const Neighbor& n : config.neighbors) {
     absl::StatusOr<server::NeighborSpec> spec = ToNeighborSpec(config, n);
@@ -169,6 +340,17 @@ absl::Status ApplyReload(server::BgpServer& server, const Config& old_config,
     changed.push_back(*std::move(spec));
     changed_reset.push_back(c.needs_session_reset);
   }
+  // Policy: checked with the neighbors, applied before them (re-evaluating every route
+  // without a session reset).
+  const bool policy_changed = PolicyChanged(diff);
+  const policy::PolicyConfig pc = ToPolicyConfig(new_config);
+  if (policy_changed) {
+    if (absl::StatusOr<std::shared_ptr<const policy::Policies>> c = policy::Compile(pc); !c.ok()) {
+      return c.status();
+    }
+    absl::Status s = server.SetPolicy(pc);
+    if (!s.ok()) return s;
+  }
   for (const Neighbor& n : diff.removed_neighbors) {
     if (!n.config.neighbor_address) continue;
     absl::Status s = server.DeleteNeighbor(*n.config.neighbor_address);
@@ -184,7 +366,8 @@ absl::Status ApplyReload(server::BgpServer& server, const Config& old_config,
   }
   LogInfo("config reloaded", {{"added", diff.added_neighbors.size()},
                               {"removed", diff.removed_neighbors.size()},
-                              {"changed", diff.changed_neighbors.size()}});
+                              {"changed", diff.changed_neighbors.size()},
+                              {"policy_changed", policy_changed ? "true" : "false"}});
   return absl::OkStatus();
 }
 

@@ -12,6 +12,9 @@
 namespace kbgp::config {
 
 server::GlobalSpec ToGlobalSpec(const Config& config);
+// defined-sets, policy-definitions, global apply-policy and the apply-policy of route server
+// clients (gobgpd uses a neighbor's own assignment only for route server clients).
+policy::PolicyConfig ToPolicyConfig(const Config& config);
 absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const Neighbor& n);
 
 // Starts the server from `config` and adds every neighbor.

@@ -712,6 +712,9 @@ absl::StatusOr<std::shared_ptr<const Policies>> Compile(const PolicyConfig& conf
     if (!ci.ok()) return ci.status();
     auto ce = MakeAssignment(a.export_policies, a.default_export, out->policies_);
     if (!ce.ok()) return ce.status();
+    // A client whose assignment accepts everything unchanged needs no entry (and then no
+    // export hook when nothing else is assigned).
+    if (ci->trivial() && ce->trivial()) continue;
     Policies::Client& c = out->clients_[addr];
     c.import = *std::move(ci);
     c.export_ = *std::move(ce);

@@ -68,6 +68,7 @@ absl::Status BgpServer::Start(const GlobalSpec& global) {
   ro.router_id = global.router_id;
   ro.decision = global.decision;
   auto rib = std::make_unique<rib::Rib>(ro);
+  policy_.Install(rib.get());
   if (global.port >= 0) {
     peer::Listener::Options lo;
     lo.addresses = global.listen_addresses;
@@ -229,6 +230,21 @@ absl::Status BgpServer::EnableNeighbor(const IpAddress& address) {
     n->spec.admin_down = false;
     n->session->Start();
   }
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::SetPolicy(const policy::PolicyConfig& config) {
+  absl::Status s = policy_.Load(config);
+  if (!s.ok()) return s;
+  if (!rib_) return absl::OkStatus();
+  policy_.Install(rib_.get());
+  // Soft reconfiguration: import again from the kept received sets, then export again;
+  // the flush sends each peer only what changed.
+  rib_->ReapplyImportPolicy();
+  rib_->ReapplyExportPolicy();
+  ScheduleFlush();
+  LogInfo("policy applied", {{"import", policy_.has_import() ? "on" : "off"},
+                             {"export", policy_.has_export() ? "on" : "off"}});
   return absl::OkStatus();
 }
 

@@ -25,6 +25,7 @@
 #include "daemon/common/ip.h"
 #include "daemon/peer/listener.h"
 #include "daemon/peer/session.h"
+#include "daemon/policy/engine.h"
 #include "daemon/rib/rib.h"
 
 namespace kbgp::server {
@@ -87,6 +88,13 @@ class BgpServer : public peer::SessionHandler {
   absl::Status DisableNeighbor(const IpAddress& address, std::string message = "");
   absl::Status EnableNeighbor(const IpAddress& address);
 
+  // Replaces the routing policy (defined sets, policies, global and route-server-client
+  // assignments). On a running server every route is re-evaluated (import from the kept
+  // Adj-RIB-In, export against each Adj-RIB-Out) without resetting sessions. On error the
+  // running policy stays.
+  absl::Status SetPolicy(const policy::PolicyConfig& config);
+  const policy::PolicyEngine& policy() const { return policy_; }
+
   std::vector<NeighborStatus> ListNeighbors() const;
   const peer::Session* FindSession(const IpAddress& address) const;
   rib::Rib* rib() { return rib_.get(); }
@@ -114,6 +122,8 @@ class BgpServer : public peer::SessionHandler {
 
   EventLoop& loop_;
   GlobalSpec global_;
+  // Declared before the Rib: the Rib's policy hooks point into it.
+  policy::PolicyEngine policy_;
   std::unique_ptr<rib::Rib> rib_;
   std::unique_ptr<peer::Listener> listener_;
   absl::btree_map<IpAddress, std::unique_ptr<Neighbor>> neighbors_;
