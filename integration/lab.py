@@ -140,6 +140,7 @@ class Lab:
                  "peer", "name", "eth0", "netns", ns)
         self._ip(self.bridge, "link", "set", "v%d" % n, "master", "br0", "up")
         r = Router(self, ns, name, "10.0.0.%d" % n, "2001:db8::%d" % n)
+        r.bridge_port = "v%d" % n
         self._ip(ns, "addr", "add", r.v4 + "/24", "dev", "eth0")
         self._ip(ns, "addr", "add", r.v6 + "/64", "dev", "eth0", "nodad")
         self._ip(ns, "link", "set", "eth0", "up")
@@ -206,6 +207,17 @@ class Router:
     def link(self, up):
         run(["ip", "-n", self.ns, "link", "set", "eth0", "up" if up else "down"])
 
+    def cable(self, up):
+        """Connects (up) or disconnects this router's cable at the bridge; eth0 stays up, so
+        connects wait in neighbour resolution instead of failing."""
+        run(["ip", "-n", self.lab.bridge, "link", "set", self.bridge_port,
+             "up" if up else "down"])
+
+    def tcp_count(self, state, port=179):
+        out = self.exec("ss", "-Htn", "state", state,
+                        "( sport = :%d or dport = :%d )" % (port, port)).stdout
+        return len([l for l in out.splitlines() if l.strip()])
+
     def tcp_established(self, port=179):
         """The number of established TCP connections to or from `port` in this namespace."""
         out = self.exec("ss", "-Htn", "state", "established",
@@ -223,8 +235,7 @@ class Daemon:
         self.lab = router.lab
         self.asn = asn
         self.proc = None
-        self.dir = self.lab.path(router.name, "x")
-        self.dir = os.path.dirname(self.dir)
+        self.dir = os.path.dirname(self.lab.path(router.name, "x"))  # makes the dir
         self.log = os.path.join(self.dir, "%s.log" % self.name)
         self.lab.daemons.append(self)
 
@@ -530,8 +541,7 @@ class Bird(Daemon):
         self.cli("disable", self.proto_name(address))
 
     def routes(self, family="ipv4"):
-        out = self.cli("show", "route", "all", "protocol", "p_*").stdout if False else \
-            self.cli("show", "route", "all").stdout
+        out = self.cli("show", "route", "all").stdout
         routes = {}
         prefix = None
         cur = None
