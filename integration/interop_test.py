@@ -189,15 +189,9 @@ class Ebgp(LabTestCase):
     def test_openbgpd(self):
         self.run_transit(L.OpenBgpd, L.Bird)
 
-    # BUG (kbgpd, daemon/rib/transform.cc ExportAttrs): when kbgpd rewrites an IPv6 route's
-    # next hop to its own address (eBGP, RFC 4271 §5.1.3), it keeps the link-local next hop
-    # that came in MP_REACH_NLRI from the previous hop (AttrExtras::link_local_next_hop), so it
-    # advertises "global = kbgpd, link-local = BIRD's fe80::": receivers that prefer the
-    # link-local forward to the wrong router, and FRR drops the route ("sent a v6 LL next-hop
-    # and there's no peer interface information"). RFC 2545 §3 allows only a link-local of
-    # the router named by the global next hop. Fix: clear it wherever the next hop is set to
-    # LocalNextHop() (or put kbgpd's own link-local there).
-    @unittest.expectedFailure
+    # RFC 2545 §3: when kbgpd sets itself as an IPv6 route's next hop (eBGP, RFC 4271
+    # §5.1.3), it must not pass on the link-local next hop of the previous hop (receivers that
+    # prefer the link-local would forward to the wrong router; FRR drops such a route).
     @need(L.Bird, L.ExaBgp)
     def test_ipv6_link_local_next_hop(self):
         lab = self.lab

@@ -419,3 +419,41 @@ TEST(RibRefreshTest, ResendTableKeepsThePeersOwnRoutes) {
 
 }  // namespace
 }  // namespace kbgp::rib
+
+namespace kbgp::rib {
+namespace {
+
+// RFC 2545 §3: with next hop self towards an eBGP peer, the previous hop's link-local next
+// hop must not go along (it names a router on another link).
+TEST(RibNextHopTest, NextHopSelfDropsTheReceivedLinkLocal) {
+  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
+  PeerInfo pa = Peer(65001, "10.0.0.1", 1);
+  PeerInfo pb = Peer(65002, "10.0.0.2", 2);
+  pb.local_address_v6 = Ip("2001:db8::ff");
+  PeerId a = rib.AddPeer(pa);
+  PeerId b = rib.AddPeer(pb);
+  rib.PeerEstablished(a, true, true);
+  rib.PeerEstablished(b, true, true);
+  rib.Flush();
+  wire::Update u;
+  u.attrs.origin = wire::Origin::kIgp;
+  u.attrs.as_path = wire::AsPath{wire::AsSegment{wire::AsSegmentType::kSequence, {65001}}};
+  wire::MpReach mp;
+  mp.family = wire::kIPv6Unicast;
+  mp.next_hop = Ip("2001:db8::1");
+  mp.link_local_next_hop = Ip("fe80::1");
+  mp.nlri = {N("2001:db8:100::/48")};
+  u.attrs.mp_reach = mp;
+  rib.ApplyUpdate(a, u);
+  std::vector<wire::Update> to_b;
+  for (PeerUpdates& pu : rib.Flush()) {
+    if (pu.peer == b) to_b = std::move(pu.updates);
+  }
+  ASSERT_EQ(to_b.size(), 1u);
+  ASSERT_TRUE(to_b[0].attrs.mp_reach.has_value());
+  EXPECT_EQ(to_b[0].attrs.mp_reach->next_hop, Ip("2001:db8::ff"));
+  EXPECT_FALSE(to_b[0].attrs.mp_reach->link_local_next_hop.has_value());
+}
+
+}  // namespace
+}  // namespace kbgp::rib

@@ -74,14 +74,24 @@ AttrRef ExportAttrs(AttrPool* pool, const AttrSet& a, const PeerInfo& from, cons
     extras_changed = true;
   }
   const bool no_next_hop = !a.has_next_hop() || a.next_hop().IsUnspecified();
+  // Next hop self: our address, and never the previous hop's link-local address with it
+  // (RFC 2545 §3: the link-local next hop names a router on the link of the peer it is
+  // sent to; the received one belongs to another link's router).
+  auto set_next_hop_self = [&] {
+    f.next_hop = *LocalNextHop(to, family);
+    f.set(AttrFields::kHasNextHop, true);
+    if (e.link_local_next_hop) {
+      e.link_local_next_hop.reset();
+      extras_changed = true;
+    }
+  };
 
   if (to.route_server_client) {
     // RFC 7947 §2.2: transparent. Only the non-transitive LOCAL_PREF goes.
     f.set(AttrFields::kHasLocalPref, false);
     f.local_pref = 0;
     if (no_next_hop) {
-      f.next_hop = *LocalNextHop(to, family);
-      f.set(AttrFields::kHasNextHop, true);
+      set_next_hop_self();
     }
   } else if (!to.ibgp()) {
     wire::AsPath path = a.as_path() ? a.as_path()->ToWire() : wire::AsPath{};
@@ -114,8 +124,7 @@ AttrRef ExportAttrs(AttrPool* pool, const AttrSet& a, const PeerInfo& from, cons
     as_path = pool->InternAsPath(path);
     f.as_path = as_path.get();
     // RFC 4271 §5.1.3: next hop self towards an external peer.
-    f.next_hop = *LocalNextHop(to, family);
-    f.set(AttrFields::kHasNextHop, true);
+    set_next_hop_self();
     // RFC 4271 §5.1.4: a MED received from a neighboring AS is not passed to other ASes
     // (GoBGP keeps it only for locally originated paths).
     if (!from.local) {
@@ -133,8 +142,7 @@ AttrRef ExportAttrs(AttrPool* pool, const AttrSet& a, const PeerInfo& from, cons
     }
   } else {
     if (to.next_hop_self || no_next_hop) {
-      f.next_hop = *LocalNextHop(to, family);
-      f.set(AttrFields::kHasNextHop, true);
+      set_next_hop_self();
     }
     if (!a.has_local_pref()) {  // RFC 4271 §5.1.5: LOCAL_PREF is mandatory towards iBGP
       f.local_pref = 100;
