@@ -351,10 +351,8 @@ class FailureDetection(LabTestCase):
 
 
 class GracefulRestart(LabTestCase):
-    # kbgpd does not implement the RFC 4724 receiving speaker yet: BgpServer::OnDown calls
-    # Rib::PeerDown, which withdraws the restarting peer's routes at once instead of keeping
-    # them as stale until End-of-RIB or the restart time (issue 3, "graceful restart ...").
-    @unittest.expectedFailure
+    # RFC 4724 §4.2, kbgpd as the receiving speaker: the restarting peer's routes stay (stale)
+    # until its End-of-RIB, so a third peer never loses them.
     @need(L.Gobgpd, L.Bird)
     def test_gobgpd_restarts_routes_stay(self):
         lab = self.lab

@@ -283,23 +283,62 @@ void Rib::ResendTable(PeerId id) {
   p.initial_pending = true;
 }
 
+template <typename Pred>
+size_t Rib::RemovePaths(PeerId id, std::optional<Family> family, Pred pred) {
+  size_t removed = 0;
+  auto sweep = [&](const Prefix& prefix, Destination& d) {
+    bool changed = false, was_mp = false;
+    for (int i = static_cast<int>(d.size()) - 1; i >= 0; --i) {
+      const Path& p = d.data()[i];
+      if (p.peer != id || !pred(p)) continue;
+      was_mp |= p.multipath() || i == d.best_;
+      ReleasePath(p);
+      d.RemoveAt(i);
+      changed = true;
+      ++removed;
+    }
+    if (changed) RunDecision(prefix, d, was_mp);
+    return d.empty() && !(d.flags_ & Destination::kDirty);
+  };
+  table_.EraseIf([&](const Prefix& prefix, Destination& d) {
+    if (family && prefix.family() != *family) return false;
+    return sweep(prefix, d);
+  });
+  return removed;
+}
+
 void Rib::PeerDown(PeerId id) {
   PeerState& p = *peers_[id];
   p.established = false;
   p.initial_pending = false;
   p.out.Clear();
-  table_.EraseIf([&](const Prefix& prefix, Destination& d) {
-    bool changed = false, was_mp = false;
-    for (int i = static_cast<int>(d.size()) - 1; i >= 0; --i) {
-      if (d.data()[i].peer != id) continue;
-      was_mp |= d.data()[i].multipath() || i == d.best_;
-      ReleasePath(d.data()[i]);
-      d.RemoveAt(i);
-      changed = true;
+  RemovePaths(id, std::nullopt, [](const Path&) { return true; });
+}
+
+void Rib::PeerDownGraceful(PeerId id) {
+  PeerState& p = *peers_[id];
+  p.established = false;
+  p.initial_pending = false;
+  p.out.Clear();
+  table_.ForEach([&](const Prefix&, Destination& d) {
+    for (size_t i = 0; i < d.size(); ++i) {
+      if (d.data()[i].peer == id) d.data()[i].flags |= Path::kStale;
     }
-    if (changed) RunDecision(prefix, d, was_mp);
-    return d.empty() && !(d.flags_ & Destination::kDirty);
   });
+}
+
+size_t Rib::SweepStale(PeerId id, Family family) {
+  return RemovePaths(id, family, [](const Path& p) { return (p.flags & Path::kStale) != 0; });
+}
+
+size_t Rib::stale_count(PeerId id) const {
+  size_t n = 0;
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    ForEachDestination(f, [&](const Prefix&, const Destination& d) {
+      for (const Path& p : d.paths()) n += p.peer == id && (p.flags & Path::kStale);
+    });
+  }
+  return n;
 }
 
 void Rib::RemovePeer(PeerId id) {

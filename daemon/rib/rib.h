@@ -141,6 +141,7 @@ struct Path {
     kIneligible = 1,  // loop or import policy reject: kept in Adj-RIB-In, never best
     kMultipath = 2,   // in the ECMP set
     kRejected = 4,    // import policy rejected (kIneligible is set too)
+    kStale = 8,       // RFC 4724: kept while the peer restarts; a new announcement clears it
   };
   const AttrSet* attrs = nullptr;  // post-policy; one reference held
   uint32_t path_id = 0;
@@ -293,6 +294,8 @@ class Rib {
   // Peers. kLocalPeer exists from the start (locally originated paths).
   PeerId AddPeer(const PeerInfo& info);
   const PeerInfo& peer_info(PeerId id) const { return peers_[id]->info; }
+  // The session facts known once it is up (router id, addresses, ADD-PATH); paths stay.
+  void SetPeerInfo(PeerId id, const PeerInfo& info) { peers_[id]->info = info; }
   // The session is up: the next Flush sends the whole table, then End-of-RIB for each family.
   void PeerEstablished(PeerId id, bool ipv4 = true, bool ipv6 = false);
   // ROUTE-REFRESH received (RFC 2918 §4, RFC 7313): the next Flush sends the peer its whole
@@ -300,6 +303,13 @@ class Rib {
   void ResendTable(PeerId id);
   // The session went down: its paths are withdrawn and its Adj-RIB-Out forgotten.
   void PeerDown(PeerId id);
+  // RFC 4724 §4.2 (receiving speaker): the session went down but the peer is restarting.
+  // Its paths stay in the decision, marked stale; its Adj-RIB-Out is forgotten.
+  void PeerDownGraceful(PeerId id);
+  // Removes the peer's stale paths of `family`: End-of-RIB came, or the restart time ran
+  // out (RFC 4724 §4.2). Returns how many were removed.
+  size_t SweepStale(PeerId id, Family family);
+  size_t stale_count(PeerId id) const;
   void RemovePeer(PeerId id);
 
   // Applies one decoded UPDATE from `peer`: the attributes are interned once per family and
@@ -362,6 +372,10 @@ class Rib {
   // After appending a path: true when the decision is known not to change (fast path).
   bool AddedWithoutChange(Destination& d);
   void ReleasePath(const Path& p);
+  // Removes the paths of `id` (of `family` only, if given) that `pred(const Path&)` picks,
+  // re-running the decision where something went. Returns how many.
+  template <typename Pred>
+  size_t RemovePaths(PeerId id, std::optional<Family> family, Pred pred);
   void ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch);
 
   RibOptions options_;

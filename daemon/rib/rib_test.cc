@@ -457,3 +457,48 @@ TEST(RibNextHopTest, NextHopSelfDropsTheReceivedLinkLocal) {
 
 }  // namespace
 }  // namespace kbgp::rib
+
+namespace kbgp::rib {
+namespace {
+
+// RFC 4724 §4.2: a restarting peer's paths stay (stale) and are still exported; what it
+// announces again is fresh, and End-of-RIB sweeps the rest.
+TEST(RibGracefulRestartTest, StalePathsStayUntilSwept) {
+  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
+  PeerId a = rib.AddPeer(Peer(65001, "10.0.0.1", 1));
+  PeerId b = rib.AddPeer(Peer(65002, "10.0.0.2", 2));
+  rib.PeerEstablished(a);
+  rib.PeerEstablished(b);
+  rib.Flush();
+  wire::Update u;
+  u.attrs = Attrs({65001});
+  u.nlri = {N("192.0.2.0/24"), N("198.51.100.0/24")};
+  rib.ApplyUpdate(a, u);
+  rib.Flush();
+  EXPECT_EQ(rib.adj_rib_out(b).size(), 2u);
+
+  rib.PeerDownGraceful(a);
+  EXPECT_EQ(rib.stale_count(a), 2u);
+  // Nothing is withdrawn from b while a restarts.
+  for (const PeerUpdates& pu : rib.Flush()) EXPECT_NE(pu.peer, b);
+  EXPECT_EQ(rib.adj_rib_out(b).size(), 2u);
+
+  rib.PeerEstablished(a);
+  wire::Update again;
+  again.attrs = Attrs({65001});
+  again.nlri = {N("192.0.2.0/24")};
+  rib.ApplyUpdate(a, again);
+  EXPECT_EQ(rib.stale_count(a), 1u);
+  EXPECT_EQ(rib.SweepStale(a, Family::kIPv4), 1u);
+  std::vector<wire::Update> to_b;
+  for (PeerUpdates& pu : rib.Flush()) {
+    if (pu.peer == b) to_b = std::move(pu.updates);
+  }
+  ASSERT_EQ(to_b.size(), 1u);
+  EXPECT_EQ(to_b[0].withdrawn, std::vector<wire::Nlri>{N("198.51.100.0/24")});
+  ASSERT_NE(rib.Find(Pfx("192.0.2.0/24")), nullptr);
+  EXPECT_EQ(rib.stale_count(a), 0u);
+}
+
+}  // namespace
+}  // namespace kbgp::rib

@@ -3,6 +3,8 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -143,6 +145,7 @@ absl::Status BgpServer::AddNeighbor(NeighborSpec spec) {
   auto n = std::make_unique<Neighbor>();
   n->spec = std::move(spec);
   n->session = MakeSession(n->spec);
+  n->gr_timer = std::make_unique<LoopTimer>(loop_);
   n->rib_id = rib_->AddPeer(MakePeerInfo(n->spec));
   if (listener_) {
     absl::Status s = listener_->AddSession(n->session.get());
@@ -167,6 +170,7 @@ absl::Status BgpServer::DeleteNeighbor(const IpAddress& address) {
   }
   std::unique_ptr<Neighbor> n = std::move(it->second);
   neighbors_.erase(it);
+  n->gr_timer->Stop();
   if (listener_) listener_->RemoveSession(n->session.get());
   n->session->Stop(wire::err::kCeasePeerDeconfigured);
   rib_->RemovePeer(n->rib_id);
@@ -287,16 +291,75 @@ void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& ne
   info.add_path_receive = negotiated.AddPathReceive(wire::kIPv4Unicast) ||
                           negotiated.AddPathReceive(wire::kIPv6Unicast);
   info.extended_message = negotiated.extended_message;
-  rib_->RemovePeer(n->rib_id);
-  n->rib_id = rib_->AddPeer(info);
+  rib_->SetPeerInfo(n->rib_id, info);
   rib_->PeerEstablished(n->rib_id, negotiated.HasFamily(wire::kIPv4Unicast),
                         negotiated.HasFamily(wire::kIPv6Unicast));
+  if (n->gr_stale) {
+    // RFC 4724 §4.2: stale routes of a family the restarted peer no longer preserves
+    // (no GR capability, or no Forwarding State bit for it) go now; the others wait for its
+    // End-of-RIB, at most the Restart Time.
+    for (wire::AfiSafi fam : {wire::kIPv4Unicast, wire::kIPv6Unicast}) {
+      bool kept = false;
+      for (const auto& e : negotiated.peer_gr_families) {
+        kept |= e.family == fam && (e.flags & wire::GracefulRestartCap::kForwardingState);
+      }
+      if (!negotiated.peer_graceful_restart || !kept) {
+        rib_->SweepStale(n->rib_id, fam.afi == wire::kAfiIPv4 ? Family::kIPv4 : Family::kIPv6);
+      }
+    }
+    if (rib_->stale_count(n->rib_id) == 0) {
+      EndStale(*n, std::nullopt, "peer came back without preserving forwarding state");
+    } else {
+      Neighbor* np = n;
+      n->gr_timer->Start(std::chrono::seconds(std::max<uint16_t>(negotiated.peer_restart_time, 1)),
+                         [this, np] { EndStale(*np, std::nullopt, "no End-of-RIB in time"); });
+    }
+  }
+  ScheduleFlush();
+}
+
+bool BgpServer::GracefulDown(const Neighbor& n, peer::DownReason reason) const {
+  const peer::Negotiated& neg = n.session->negotiated();
+  if (!neg.graceful_restart || neg.peer_restart_time == 0 || n.spec.admin_down) return false;
+  switch (reason) {
+    case peer::DownReason::kTcpConnectionFailed:
+      return true;  // RFC 4724 §4.2: the TCP session ended without a NOTIFICATION
+    case peer::DownReason::kHoldTimerExpired:
+    case peer::DownReason::kNotificationReceived:
+      // RFC 8538 §4: with the N bit on both sides a NOTIFICATION (other than Hard Reset, which
+      // the session reports as an administrative stop) also keeps the routes.
+      return neg.peer_gr_notification && n.spec.session.gr_notification;
+    default:
+      return false;
+  }
+}
+
+void BgpServer::EndStale(Neighbor& n, std::optional<Family> family, absl::string_view why) {
+  if (!n.gr_stale) return;
+  size_t removed = 0;
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    if (!family || *family == f) removed += rib_->SweepStale(n.rib_id, f);
+  }
+  if (rib_->stale_count(n.rib_id) == 0) {
+    n.gr_stale = false;
+    n.gr_timer->Stop();
+  }
+  LogInfo("graceful restart: stale routes removed",
+          {{"peer", n.spec.session.peer_address.ToString()}, {"removed", removed}, {"why", why}});
   ScheduleFlush();
 }
 
 void BgpServer::OnUpdate(peer::Session& session, wire::Update&& update) {
   Neighbor* n = NeighborOf(session);
   if (n == nullptr || !rib_) return;
+  if (n->gr_stale) {
+    // RFC 4724 §4.2: the restarted peer's End-of-RIB for a family ends its stale routes.
+    if (std::optional<wire::AfiSafi> eor = wire::EndOfRibFamily(update)) {
+      EndStale(*n, eor->afi == wire::kAfiIPv4 ? Family::kIPv4 : Family::kIPv6,
+               "End-of-RIB received");
+      return;
+    }
+  }
   rib_->ApplyUpdate(n->rib_id, update);
   ScheduleFlush();
 }
@@ -316,9 +379,29 @@ void BgpServer::OnRouteRefresh(peer::Session& session, const wire::RouteRefresh&
 void BgpServer::OnDown(peer::Session& session, peer::DownReason reason, std::string detail) {
   Neighbor* n = NeighborOf(session);
   if (n == nullptr || !rib_) return;
-  (void)reason;
-  (void)detail;  // the session has logged both
-  rib_->PeerDown(n->rib_id);
+  (void)detail;  // the session has logged it
+  if (GracefulDown(*n, reason)) {
+    // RFC 4724 §4.2: keep the routes, marked stale, for the peer's Restart Time.
+    const uint16_t restart_time = n->session->negotiated().peer_restart_time;
+    rib_->PeerDownGraceful(n->rib_id);
+    n->gr_stale = true;
+    Neighbor* np = n;
+    n->gr_timer->Start(std::chrono::seconds(restart_time), [this, np] {
+      if (np->session->established()) return;  // re-armed by OnEstablished
+      LogWarn("graceful restart: restart time over, withdrawing the peer's routes",
+              {{"peer", np->spec.session.peer_address.ToString()}});
+      np->gr_stale = false;
+      rib_->PeerDown(np->rib_id);
+      ScheduleFlush();
+    });
+    LogInfo("graceful restart: keeping the peer's routes as stale",
+            {{"peer", n->spec.session.peer_address.ToString()},
+             {"restart_time_s", restart_time}});
+  } else {
+    n->gr_stale = false;
+    n->gr_timer->Stop();
+    rib_->PeerDown(n->rib_id);
+  }
   ScheduleFlush();
 }
 

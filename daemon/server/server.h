@@ -16,11 +16,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "daemon/common/event_loop.h"
 #include "daemon/common/ip.h"
 #include "daemon/peer/listener.h"
@@ -111,12 +113,20 @@ class BgpServer : public peer::SessionHandler {
     NeighborSpec spec;
     std::unique_ptr<peer::Session> session;
     rib::PeerId rib_id = 0;
+    // RFC 4724 receiving speaker: the peer's paths are stale while it restarts. The timer
+    // first bounds the restart (the peer's Restart Time), then, once it is back, the wait for
+    // its End-of-RIB (the same time again).
+    bool gr_stale = false;
+    std::unique_ptr<LoopTimer> gr_timer;
   };
 
   Neighbor* FindNeighbor(const IpAddress& address);
   Neighbor* NeighborOf(const peer::Session& session);
   std::unique_ptr<peer::Session> MakeSession(const NeighborSpec& spec);
   rib::PeerInfo MakePeerInfo(const NeighborSpec& spec) const;
+  // RFC 4724 §4.2: whether this drop keeps the peer's routes as stale.
+  bool GracefulDown(const Neighbor& n, peer::DownReason reason) const;
+  void EndStale(Neighbor& n, std::optional<Family> family, absl::string_view why);
   void ScheduleFlush();
   void Flush();
 
