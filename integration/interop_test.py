@@ -29,6 +29,7 @@ KBGPD = None  # set from --kbgpd
 K_AS = 4200000001  # kbgpd: 4-octet ASN
 P1_AS = 4200000002
 P2_AS = 4200000003
+P3_AS = 65004  # a 2-octet AS too
 P1_V4, P1_V6 = "10.101.0.0/24", "2001:db8:101::/48"
 P2_V4, P2_V6 = "10.102.0.0/24", "2001:db8:102::/48"
 
@@ -245,6 +246,18 @@ class Ibgp(LabTestCase):
     def test_frr(self):
         self.run_transit(L.Frr, L.Gobgpd, ibgp=True)
 
+    @need(L.Bird, L.Gobgpd)
+    def test_bird(self):
+        self.run_transit(L.Bird, L.Gobgpd, ibgp=True)
+
+    @need(L.ExaBgp, L.Gobgpd)
+    def test_exabgp(self):
+        self.run_transit(L.ExaBgp, L.Gobgpd, ibgp=True)
+
+    @need(L.OpenBgpd, L.Bird)
+    def test_openbgpd(self):
+        self.run_transit(L.OpenBgpd, L.Bird, ibgp=True)
+
 
 class Md5(LabTestCase):
     """TCP MD5 (RFC 2385): kbgpd's auth-password against BIRD and FRR."""
@@ -403,6 +416,48 @@ class GracefulRestart(LabTestCase):
                          "during gobgpd's graceful restart" % (
                              P1_V4, len(missing), (missing[-1] - missing[0]) if missing else 0))
         self.expect_route(c, P1_V4, [K_AS, P1_AS], kr.v4, timeout=5)
+
+
+class ConfigReload(LabTestCase):
+    """SIGHUP applies only the difference: a removed neighbor goes down, an added one comes
+    up, and an unchanged session stays up (no flap)."""
+
+    @need(L.Gobgpd, L.Bird)
+    def test_sighup_applies_only_the_difference(self):
+        lab = self.lab
+        kr, ra, rb, rc = (lab.add_router("k"), lab.add_router("a"), lab.add_router("b"),
+                          lab.add_router("c"))
+        k = self.kbgpd(kr)
+        k.neighbor(ra.v4, P1_AS).neighbor(rb.v4, P2_AS)
+        a = L.Gobgpd(ra, P1_AS).neighbor(kr.v4, K_AS)
+        a.prefixes = [P1_V4]
+        b = L.Bird(rb, P2_AS).neighbor(kr.v4, K_AS)
+        c = L.Bird(rc, P3_AS).neighbor(kr.v4, K_AS)
+        k.start()
+        self.start_peer(a)
+        b.start()
+        c.start()
+        L.wait_for("a and b up", lambda: k.is_up(ra.v4) and k.is_up(rb.v4), 30)
+        self.expect_route(b, P1_V4, [K_AS, P1_AS], kr.v4)
+        ups_a = len(k.events("peer up", ra.v4))
+
+        k.neighbors = [n for n in k.neighbors if n["address"] != rb.v4]
+        k.neighbor(rc.v4, P3_AS)
+        k.reload()
+        L.wait_for("kbgpd logs the reload", lambda: k.events("config reloaded"), 10)
+        L.wait_for("c comes up", lambda: k.is_up(rc.v4), 30)
+        self.expect_route(c, P1_V4, [K_AS, P1_AS], kr.v4)
+        L.wait_for("b is removed", lambda: not k.is_up(rb.v4), 10)
+        self.assertEqual(k.events("peer down", ra.v4), [], "the unchanged session flapped")
+        self.assertEqual(len(k.events("peer up", ra.v4)), ups_a)
+        self.assertTrue(k.events("peer deleted", rb.v4))
+
+        # A reload with a bad file keeps everything as it is and says why.
+        k.write("kbgpd.yaml", "global:\n  config:\n    as: notanumber\n")
+        k.send_signal(signal.SIGHUP)
+        L.wait_for("kbgpd rejects the bad reload",
+                   lambda: "config reload failed" in k.read_log(), 10)
+        self.assertTrue(k.is_up(ra.v4) and k.is_up(rc.v4))
 
 
 class SimultaneousOpen(LabTestCase):

@@ -348,6 +348,12 @@ class Kbgpd(Daemon):
         self._spawn([self.binary, "-f", conf, "-l", level])
         return self
 
+    def reload(self):
+        """Rewrites the config from self.neighbors and sends SIGHUP (applies the difference)."""
+        self.write("kbgpd.yaml", self.config())
+        self.send_signal(signal.SIGHUP)
+        return self
+
     def events(self, what, peer=None):
         """Log lines of one event ("peer up", "peer down", "notification received", ...)."""
         out = []
