@@ -298,7 +298,10 @@ def _family(prefix):
 
 class Kbgpd(Daemon):
     """kbgpd with gobgpd's YAML. neighbors: list of dicts with address, asn and optional
-    password, passive, hold, keepalive, graceful_restart, families."""
+    password, passive, hold, keepalive, graceful_restart, families, route_reflector_client,
+    cluster_id, route_server_client and `extra` (raw YAML under the neighbor, 4-space indent,
+    e.g. apply-policy). global_extra: raw YAML under `global:` (2-space indent, e.g.
+    apply-policy); tail: raw top-level YAML (defined-sets, policy-definitions)."""
 
     name = "kbgpd"
     binary = "kbgpd"
@@ -306,18 +309,27 @@ class Kbgpd(Daemon):
     def __init__(self, router, asn):
         super().__init__(router, asn)
         self.neighbors = []
+        self.global_extra = ""
+        self.tail = ""
 
     def neighbor(self, address, asn, password=None, passive=False, hold=9, keepalive=3,
-                 graceful_restart=False, restart_time=30, families=None):
+                 graceful_restart=False, restart_time=30, families=None,
+                 route_reflector_client=False, cluster_id=None, route_server_client=False,
+                 extra=""):
         self.neighbors.append(dict(address=address, asn=asn, password=password,
                                    passive=passive, hold=hold, keepalive=keepalive,
                                    gr=graceful_restart, restart_time=restart_time,
-                                   families=families))
+                                   families=families, rr_client=route_reflector_client,
+                                   cluster_id=cluster_id, rs_client=route_server_client,
+                                   extra=extra))
         return self
 
     def config(self):
         lines = ["global:", "  config:", "    as: %d" % self.asn,
-                 "    router-id: %s" % self.router.v4, "neighbors:"]
+                 "    router-id: %s" % self.router.v4]
+        if self.global_extra:
+            lines += self.global_extra.rstrip("\n").split("\n")
+        lines.append("neighbors:")
         for n in self.neighbors:
             fam = "ipv6-unicast" if ":" in n["address"] else "ipv4-unicast"
             lines += ["  - config:",
@@ -335,12 +347,25 @@ class Kbgpd(Daemon):
             if n["gr"]:
                 lines += ["    graceful-restart:", "      config:", "        enabled: true",
                           "        restart-time: %d" % n["restart_time"]]
+            if n.get("rr_client") or n.get("cluster_id"):
+                lines += ["    route-reflector:", "      config:",
+                          "        route-reflector-client: %s" %
+                          ("true" if n.get("rr_client") else "false")]
+                if n.get("cluster_id"):
+                    lines.append("        route-reflector-cluster-id: %s" % n["cluster_id"])
+            if n.get("rs_client"):
+                lines += ["    route-server:", "      config:",
+                          "        route-server-client: true"]
+            if n.get("extra"):
+                lines += n["extra"].rstrip("\n").split("\n")
             lines.append("    afi-safis:")
             for f in n["families"] or [fam]:
                 lines += ["      - config:", "          afi-safi-name: %s" % f]
                 if n["gr"]:
                     lines += ["        mp-graceful-restart:", "          config:",
                               "            enabled: true"]
+        if self.tail:
+            lines += self.tail.rstrip("\n").split("\n")
         return "\n".join(lines) + "\n"
 
     def start(self, level="debug"):
@@ -428,8 +453,9 @@ class Gobgpd(Daemon):
     def cli(self, *args, check=True):
         return self.exec("gobgp", "-p", str(self.api_port), *args, check=check)
 
-    def announce(self, prefix):
-        self.cli("global", "rib", "add", prefix, "-a", _family(prefix))
+    def announce(self, prefix, *attrs):
+        """attrs: gobgp CLI path attributes, e.g. "aspath", "65001,65002", "med", "10"."""
+        self.cli("global", "rib", "add", prefix, *attrs, "-a", _family(prefix))
 
     def withdraw(self, prefix):
         self.cli("global", "rib", "del", prefix, "-a", _family(prefix))
@@ -589,11 +615,15 @@ class Frr(Daemon):
         super().__init__(router, asn)
         self.neighbors = []
         self.statics = []
+        self.tail = ""  # raw config after `router bgp` (route-maps, ...)
 
     def neighbor(self, address, asn, password=None, hold=9, keepalive=3, passive=False,
-                 graceful_restart=False):
+                 graceful_restart=False, extra=(), af_extra=()):
+        """extra: more "neighbor ADDRESS ..." settings, e.g. ["no enforce-first-as"];
+        af_extra: the same inside the neighbor's address family, e.g. ["route-map X out"]."""
         self.neighbors.append(dict(address=address, asn=asn, password=password, hold=hold,
-                                   keepalive=keepalive, passive=passive, gr=graceful_restart))
+                                   keepalive=keepalive, passive=passive, gr=graceful_restart,
+                                   extra=list(extra), af_extra=list(af_extra)))
         return self
 
     def originate(self, prefix):
@@ -614,6 +644,11 @@ class Frr(Daemon):
                 lines.append(" neighbor %s passive" % n["address"])
             if n["gr"]:
                 lines.append(" neighbor %s graceful-restart" % n["address"])
+            for x in n.get("extra", ()):
+                if x.startswith("no "):
+                    lines.append(" no neighbor %s %s" % (n["address"], x[3:]))
+                else:
+                    lines.append(" neighbor %s %s" % (n["address"], x))
         for fam in ("ipv4", "ipv6"):
             lines.append(" address-family %s unicast" % fam)
             for p in self.statics:
@@ -622,7 +657,11 @@ class Frr(Daemon):
             for n in self.neighbors:
                 if (":" in n["address"]) == (fam == "ipv6"):
                     lines.append("  neighbor %s activate" % n["address"])
+                    for x in n.get("af_extra", ()):
+                        lines.append("  neighbor %s %s" % (n["address"], x))
             lines.append(" exit-address-family")
+        if self.tail:
+            lines.append(self.tail.rstrip("\n"))
         return "\n".join(lines) + "\n"
 
     def start(self):
@@ -768,14 +807,18 @@ class ExaBgp(Daemon):
         super().__init__(router, asn)
         self.neighbors = []
         self.statics = []
+        self.route_attrs = {}  # prefix -> extra ExaBGP route attributes ("med 10 origin egp")
         self.rx_log = os.path.join(self.dir, "rx.log")
 
     def neighbor(self, address, asn, hold=9):
         self.neighbors.append(dict(address=address, asn=asn, hold=hold))
         return self
 
-    def originate(self, prefix):
+    def originate(self, prefix, attrs=""):
+        """attrs: ExaBGP static route attributes, e.g. "cluster-list [ 1.2.3.4 ]"."""
         self.statics.append(prefix)
+        if attrs:
+            self.route_attrs[prefix] = attrs
         return self
 
     def config(self):
@@ -785,8 +828,9 @@ class ExaBgp(Daemon):
         for n in self.neighbors:
             v6 = ":" in n["address"]
             local = self.router.v6 if v6 else self.router.v4
-            routes = ["    route %s next-hop %s;" % (p, local)
-                      for p in self.statics if (":" in p) == v6]
+            routes = ["    route %s next-hop %s%s;" % (
+                          p, local, (" " + self.route_attrs[p]) if p in self.route_attrs
+                          else "") for p in self.statics if (":" in p) == v6]
             lines += ["neighbor %s {" % n["address"],
                       "  router-id %s;" % self.router.v4,
                       "  local-address %s;" % local,
