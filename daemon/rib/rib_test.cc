@@ -378,21 +378,26 @@ TEST_F(RibTest, LocallyOriginated) {
   EXPECT_EQ(us[0].attrs.med, 10u);  // local MED goes out (GoBGP)
 }
 
-}  // namespace
-}  // namespace kbgp::rib
-
-namespace kbgp::rib {
-namespace {
+// Two established eBGP peers, a (AS 65001) and b (AS 65002), initial tables flushed.
+class TwoPeerRibTest : public RibTest {
+ protected:
+  TwoPeerRibTest() {
+    PeerInfo pb = Peer(65002, "10.0.0.2", 2);
+    pb.local_address_v6 = Ip("2001:db8::ff");
+    a_ = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+    b_ = rib_.AddPeer(pb);
+    rib_.PeerEstablished(a_, true, true);
+    rib_.PeerEstablished(b_, true, true);
+    rib_.Flush();
+  }
+  PeerId a_ = 0, b_ = 0;
+};
 
 // RFC 2918 §4: a ROUTE-REFRESH is answered with the whole Adj-RIB-Out and End-of-RIB; the
 // peer's own routes stay in the Adj-RIB-In.
-TEST(RibRefreshTest, ResendTableKeepsThePeersOwnRoutes) {
-  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
-  PeerId a = rib.AddPeer(Peer(65001, "10.0.0.1", 1));
-  PeerId b = rib.AddPeer(Peer(65002, "10.0.0.2", 2));
-  rib.PeerEstablished(a);
-  rib.PeerEstablished(b);
-  rib.Flush();
+TEST_F(TwoPeerRibTest, ResendTableKeepsThePeersOwnRoutes) {
+  Rib& rib = rib_;
+  const PeerId a = a_, b = b_;
   wire::Update ua;
   ua.attrs = Attrs({65001});
   ua.nlri = {N("192.0.2.0/24")};
@@ -408,33 +413,21 @@ TEST(RibRefreshTest, ResendTableKeepsThePeersOwnRoutes) {
   for (PeerUpdates& pu : rib.Flush()) {
     if (pu.peer == a) to_a = std::move(pu.updates);
   }
-  // b's route again, then End-of-RIB; a's own route is still in the table.
-  ASSERT_EQ(to_a.size(), 2u);
+  // b's route again, then End-of-RIB for both families; a's own route is still in the table.
+  ASSERT_EQ(to_a.size(), 3u);
   EXPECT_EQ(to_a[0].nlri, std::vector<wire::Nlri>{N("198.51.100.0/24")});
   EXPECT_EQ(wire::EndOfRibFamily(to_a[1]), wire::kIPv4Unicast);
+  EXPECT_EQ(wire::EndOfRibFamily(to_a[2]), wire::kIPv6Unicast);
   ASSERT_NE(rib.Find(Pfx("192.0.2.0/24")), nullptr);
   EXPECT_EQ(rib.Find(Pfx("192.0.2.0/24"))->best()->peer, a);
   EXPECT_EQ(rib.adj_rib_in(a).size(), 1u);
 }
 
-}  // namespace
-}  // namespace kbgp::rib
-
-namespace kbgp::rib {
-namespace {
-
 // RFC 2545 §3: with next hop self towards an eBGP peer, the previous hop's link-local next
 // hop must not go along (it names a router on another link).
-TEST(RibNextHopTest, NextHopSelfDropsTheReceivedLinkLocal) {
-  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
-  PeerInfo pa = Peer(65001, "10.0.0.1", 1);
-  PeerInfo pb = Peer(65002, "10.0.0.2", 2);
-  pb.local_address_v6 = Ip("2001:db8::ff");
-  PeerId a = rib.AddPeer(pa);
-  PeerId b = rib.AddPeer(pb);
-  rib.PeerEstablished(a, true, true);
-  rib.PeerEstablished(b, true, true);
-  rib.Flush();
+TEST_F(TwoPeerRibTest, NextHopSelfDropsTheReceivedLinkLocal) {
+  Rib& rib = rib_;
+  const PeerId a = a_, b = b_;
   wire::Update u;
   u.attrs.origin = wire::Origin::kIgp;
   u.attrs.as_path = wire::AsPath{wire::AsSegment{wire::AsSegmentType::kSequence, {65001}}};
@@ -455,21 +448,11 @@ TEST(RibNextHopTest, NextHopSelfDropsTheReceivedLinkLocal) {
   EXPECT_FALSE(to_b[0].attrs.mp_reach->link_local_next_hop.has_value());
 }
 
-}  // namespace
-}  // namespace kbgp::rib
-
-namespace kbgp::rib {
-namespace {
-
 // RFC 4724 §4.2: a restarting peer's paths stay (stale) and are still exported; what it
 // announces again is fresh, and End-of-RIB sweeps the rest.
-TEST(RibGracefulRestartTest, StalePathsStayUntilSwept) {
-  Rib rib(RibOptions{kLocalAs, kRouterId, {}});
-  PeerId a = rib.AddPeer(Peer(65001, "10.0.0.1", 1));
-  PeerId b = rib.AddPeer(Peer(65002, "10.0.0.2", 2));
-  rib.PeerEstablished(a);
-  rib.PeerEstablished(b);
-  rib.Flush();
+TEST_F(TwoPeerRibTest, GracefulRestartStalePathsStayUntilSwept) {
+  Rib& rib = rib_;
+  const PeerId a = a_, b = b_;
   wire::Update u;
   u.attrs = Attrs({65001});
   u.nlri = {N("192.0.2.0/24"), N("198.51.100.0/24")};
