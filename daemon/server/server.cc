@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/log.h"
 #include "daemon/wire/constants.h"
@@ -421,11 +422,14 @@ void BgpServer::ScheduleFlush() {
 void BgpServer::Flush() {
   if (!rib_) return;
   std::vector<rib::PeerUpdates> batches = rib_->Flush();
+  if (batches.empty()) return;
+  // One lookup table per flush instead of a scan of the neighbors per batch.
+  absl::flat_hash_map<rib::PeerId, peer::Session*> sessions;
+  sessions.reserve(neighbors_.size());
+  for (auto& [addr, n] : neighbors_) sessions[n->rib_id] = n->session.get();
   for (rib::PeerUpdates& b : batches) {
-    peer::Session* target = nullptr;
-    for (auto& [addr, n] : neighbors_) {
-      if (n->rib_id == b.peer) target = n->session.get();
-    }
+    auto it = sessions.find(b.peer);
+    peer::Session* target = it == sessions.end() ? nullptr : it->second;
     if (target == nullptr || !target->established()) continue;
     for (wire::Update& u : b.updates) {
       absl::Status s = target->Send(wire::Message(std::move(u)));
