@@ -183,6 +183,10 @@ void Listener::OnAccept(Acceptor* a, asio::ip::tcp::socket socket) {
   const IpAddress peer = FromAsio(remote.address());
   auto it = sessions_.find(peer);
   if (it == sessions_.end()) {
+    if (unknown_peer_handler_ && unknown_peer_handler_(peer, socket)) {
+      ++accepted_;
+      return;
+    }
     ++refused_;
     LogWarn("connection from unknown peer refused",
             {{"peer", peer.ToString()}, {"port", remote.port()},

@@ -10,6 +10,7 @@
 #define KBGP_DAEMON_PEER_LISTENER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -61,6 +62,11 @@ class Listener {
   absl::Status AddSession(Session* session);
   void RemoveSession(Session* session);
 
+  // Called for a connection from an address no session is configured for; returns true when
+  // it took the socket (a dynamic neighbor), false to refuse it.
+  using UnknownPeerHandler = std::function<bool(const IpAddress&, asio::ip::tcp::socket&)>;
+  void set_unknown_peer_handler(UnknownPeerHandler h) { unknown_peer_handler_ = std::move(h); }
+
   uint64_t accepted() const { return accepted_; }
   uint64_t refused() const { return refused_; }
 
@@ -73,6 +79,7 @@ class Listener {
   Options options_;
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  UnknownPeerHandler unknown_peer_handler_;
   absl::flat_hash_map<IpAddress, Session*> sessions_;
   uint64_t accepted_ = 0;
   uint64_t refused_ = 0;

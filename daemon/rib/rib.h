@@ -109,6 +109,42 @@ class PrefixMap {
       for (auto& [k, v] : v6_) fn(PrefixOf(k), v);
     }
   }
+  // fn(const Prefix&, V&) -> bool (false stops) in order over one family, starting after
+  // `after` (from the first entry when it is null or of the other family). Returns false
+  // when fn stopped early, true when the end was reached. Used to list big tables in chunks.
+  template <typename F>
+  bool ForEachAfter(Family f, const Prefix* after, F&& fn) {
+    if (f == Family::kIPv4) {
+      auto it = (after && after->family() == f) ? v4_.upper_bound(MakeV4Key(*after)) : v4_.begin();
+      for (; it != v4_.end(); ++it) {
+        if (!fn(PrefixOf(it->first), it->second)) return false;
+      }
+    } else {
+      auto it = (after && after->family() == f) ? v6_.upper_bound(MakeV6Key(*after)) : v6_.begin();
+      for (; it != v6_.end(); ++it) {
+        if (!fn(PrefixOf(it->first), it->second)) return false;
+      }
+    }
+    return true;
+  }
+  // The same from the first entry whose address is >= `start` (any length).
+  template <typename F>
+  bool ForEachFromAddress(const IpAddress& start, F&& fn) {
+    if (start.is_v4()) {
+      V4Key k = MakeV4Key(Prefix::Make(start, 32));
+      k.v &= ~uint64_t{0xff};
+      for (auto it = v4_.lower_bound(k); it != v4_.end(); ++it) {
+        if (!fn(PrefixOf(it->first), it->second)) return false;
+      }
+    } else {
+      V6Key k = MakeV6Key(Prefix::Make(start, 128));
+      k.len = 0;
+      for (auto it = v6_.lower_bound(k); it != v6_.end(); ++it) {
+        if (!fn(PrefixOf(it->first), it->second)) return false;
+      }
+    }
+    return true;
+  }
   // Removes every entry for which pred(const Prefix&, V&) is true.
   template <typename F>
   void EraseIf(F&& pred) {
@@ -226,6 +262,18 @@ class AdjRibOut {
   bool Erase(const Prefix& p);
   void Clear();
   size_t size() const { return map_.size(); }
+  size_t size(Family f) const { return map_.size(f); }
+  // fn(const Prefix&, const AttrSet*) -> bool; see PrefixMap::ForEachAfter.
+  template <typename F>
+  bool ForEachAfter(Family f, const Prefix* after, F&& fn) const {
+    return const_cast<PrefixMap<const AttrSet*>&>(map_).ForEachAfter(
+        f, after, [&](const Prefix& p, const AttrSet*& a) { return fn(p, a); });
+  }
+  template <typename F>
+  bool ForEachFromAddress(const IpAddress& start, F&& fn) const {
+    return const_cast<PrefixMap<const AttrSet*>&>(map_).ForEachFromAddress(
+        start, [&](const Prefix& p, const AttrSet*& a) { return fn(p, a); });
+  }
   template <typename F>
   void ForEach(F&& fn) const {  // fn(const Prefix&, const AttrSet*)
     const_cast<PrefixMap<const AttrSet*>&>(map_).ForEach(
@@ -338,6 +386,26 @@ class Rib {
     const_cast<PrefixMap<Destination>&>(table_).ForEach(
         f, [&](const Prefix& p, Destination& d) { fn(p, static_cast<const Destination&>(d)); });
   }
+  // fn(const Prefix&, const Destination&) -> bool; see PrefixMap::ForEachAfter.
+  template <typename F>
+  bool ForEachDestinationAfter(Family f, const Prefix* after, F&& fn) const {
+    return const_cast<PrefixMap<Destination>&>(table_).ForEachAfter(
+        f, after,
+        [&](const Prefix& p, Destination& d) { return fn(p, static_cast<const Destination&>(d)); });
+  }
+  template <typename F>
+  bool ForEachDestinationFromAddress(const IpAddress& start, F&& fn) const {
+    return const_cast<PrefixMap<Destination>&>(table_).ForEachFromAddress(
+        start,
+        [&](const Prefix& p, Destination& d) { return fn(p, static_cast<const Destination&>(d)); });
+  }
+  // fn(const Prefix&, const Destination* or null) for every prefix changed since the last
+  // Flush (best path or ECMP set may differ; null: no path left). Call before Flush.
+  template <typename F>
+  void ForEachDirty(F&& fn) const {
+    for (const Prefix& p : dirty_) fn(p, table_.Find(p));
+  }
+  bool peer_in_use(PeerId id) const { return id < peers_.size() && peers_[id]->in_use; }
   AdjRibIn adj_rib_in(PeerId id) const { return AdjRibIn(this, id); }
   const AdjRibOut& adj_rib_out(PeerId id) const { return peers_[id]->out; }
   size_t dirty_count() const { return dirty_.size(); }

@@ -77,6 +77,8 @@ absl::Status BgpServer::Start(const GlobalSpec& global) {
     lo.addresses = global.listen_addresses;
     lo.port = static_cast<uint16_t>(global.port);
     auto listener = std::make_unique<peer::Listener>(loop_, lo);
+    listener->set_unknown_peer_handler(
+        [this](const IpAddress& a, asio::ip::tcp::socket& sock) { return OnUnknownPeer(a, sock); });
     absl::Status s = listener->Start();
     if (!s.ok()) return s;
     listener_ = std::move(listener);
@@ -95,6 +97,7 @@ void BgpServer::Stop() {
     n->session->Stop(wire::err::kCeasePeerDeconfigured);
   }
   neighbors_.clear();
+  dynamic_ranges_.clear();
   if (listener_) listener_->Stop();
   listener_.reset();
   rib_.reset();
@@ -157,6 +160,7 @@ absl::Status BgpServer::AddNeighbor(NeighborSpec spec) {
   }
   Neighbor* raw = n.get();
   neighbors_.emplace(addr, std::move(n));
+  NotifyPeerState(addr, peer::State::kIdle);
   LogInfo("peer added", {{"peer", addr.ToString()},
                          {"as", raw->spec.session.peer_as},
                          {"admin_down", raw->spec.admin_down ? "true" : "false"}});
@@ -176,6 +180,7 @@ absl::Status BgpServer::DeleteNeighbor(const IpAddress& address) {
   n->session->Stop(wire::err::kCeasePeerDeconfigured);
   rib_->RemovePeer(n->rib_id);
   ScheduleFlush();
+  NotifyPeerState(address, peer::State::kIdle);
   LogInfo("peer deleted", {{"peer", address.ToString()}});
   // The session may still be in one of its own callbacks further up the stack: free it on a
   // later loop turn.
@@ -241,6 +246,8 @@ absl::Status BgpServer::EnableNeighbor(const IpAddress& address) {
 absl::Status BgpServer::SetPolicy(const policy::PolicyConfig& config) {
   absl::Status s = policy_.Load(config);
   if (!s.ok()) return s;
+  policy_config_ = config;
+  ++policy_generation_;
   if (!rib_) return absl::OkStatus();
   policy_.Install(rib_.get());
   // Soft reconfiguration: import again from the kept received sets, then export again;
@@ -255,6 +262,7 @@ absl::Status BgpServer::SetPolicy(const policy::PolicyConfig& config) {
 
 std::vector<NeighborStatus> BgpServer::ListNeighbors() const {
   std::vector<NeighborStatus> out;
+  absl::flat_hash_map<rib::PeerId, size_t> index;
   for (const auto& [addr, n] : neighbors_) {
     NeighborStatus s;
     s.address = addr;
@@ -262,17 +270,160 @@ std::vector<NeighborStatus> BgpServer::ListNeighbors() const {
     s.description = n->spec.description;
     s.state = n->session->state();
     s.admin_down = n->spec.admin_down;
-    if (rib_) {
-      rib_->adj_rib_in(n->rib_id).ForEach(
-          [&](const Prefix&, const rib::Path& p, const rib::AttrSet&) {
-            ++s.received;
-            if (p.eligible()) ++s.accepted;
-          });
-      s.advertised = rib_->adj_rib_out(n->rib_id).size();
-    }
+    s.dynamic = n->dynamic;
+    s.spec = n->spec;
+    s.session = n->session.get();
+    index[n->rib_id] = out.size();
     out.push_back(std::move(s));
   }
+  if (!rib_ || out.empty()) return out;
+  // One pass over the table for every neighbor's Adj-RIB-In counts.
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    const int fi = f == Family::kIPv4 ? 0 : 1;
+    rib_->ForEachDestination(f, [&](const Prefix&, const rib::Destination& d) {
+      for (const rib::Path& p : d.paths()) {
+        auto it = index.find(p.peer);
+        if (it == index.end()) continue;
+        NeighborStatus& s = out[it->second];
+        ++s.family_received[fi];
+        if (p.eligible()) ++s.family_accepted[fi];
+      }
+    });
+  }
+  for (const auto& [addr, n] : neighbors_) {
+    NeighborStatus& s = out[index[n->rib_id]];
+    const rib::AdjRibOut& o = rib_->adj_rib_out(n->rib_id);
+    s.family_advertised[0] = o.size(Family::kIPv4);
+    s.family_advertised[1] = o.size(Family::kIPv6);
+    s.received = s.family_received[0] + s.family_received[1];
+    s.accepted = s.family_accepted[0] + s.family_accepted[1];
+    s.advertised = o.size();
+  }
   return out;
+}
+
+absl::Status BgpServer::SoftResetIn(const IpAddress& address) {
+  if (FindNeighbor(address) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  // The Adj-RIB-In is kept pre-policy; running import again over the table covers this
+  // peer's paths (and costs a table pass, as a policy change does).
+  rib_->ReapplyImportPolicy();
+  ScheduleFlush();
+  LogInfo("soft reset in", {{"peer", address.ToString()}});
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::SoftResetOut(const IpAddress& address) {
+  Neighbor* n = FindNeighbor(address);
+  if (n == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  rib_->ResendTable(n->rib_id);
+  ScheduleFlush();
+  LogInfo("soft reset out", {{"peer", address.ToString()}});
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::AddDynamicRange(DynamicRange range) {
+  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  for (const DynamicRange& r : dynamic_ranges_) {
+    if (r.prefix == range.prefix && r.peer_group == range.peer_group) {
+      return absl::AlreadyExistsError(absl::StrCat("dynamic neighbor ", range.prefix.ToString(),
+                                                   " of peer group ", range.peer_group,
+                                                   " already exists"));
+    }
+  }
+  LogInfo("dynamic neighbor range added",
+          {{"prefix", range.prefix.ToString()}, {"peer_group", range.peer_group}});
+  dynamic_ranges_.push_back(std::move(range));
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::DeleteDynamicRange(const Prefix& prefix, absl::string_view peer_group) {
+  for (auto it = dynamic_ranges_.begin(); it != dynamic_ranges_.end(); ++it) {
+    if (it->prefix == prefix && it->peer_group == peer_group) {
+      dynamic_ranges_.erase(it);
+      return absl::OkStatus();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("can't find the dynamic neighbor ", prefix.ToString(),
+                                          " of peer group ", peer_group));
+}
+
+bool BgpServer::OnUnknownPeer(const IpAddress& address, asio::ip::tcp::socket& socket) {
+  // The longest matching range wins, as with a routing table.
+  const DynamicRange* best = nullptr;
+  for (const DynamicRange& r : dynamic_ranges_) {
+    if (address.family() != r.prefix.family() ||
+        !r.prefix.Contains(Prefix::Make(address, static_cast<uint8_t>(address.bit_length())))) {
+      continue;
+    }
+    if (best == nullptr || r.prefix.length() > best->prefix.length()) best = &r;
+  }
+  if (best == nullptr) return false;
+  NeighborSpec spec = best->spec;
+  spec.session.peer_address = address;
+  spec.session.passive = true;
+  spec.admin_down = false;
+  absl::Status s = AddNeighbor(std::move(spec));
+  if (!s.ok()) {
+    LogWarn("dynamic neighbor refused", {{"peer", address.ToString()}, {"error", s.ToString()}});
+    return false;
+  }
+  Neighbor* n = FindNeighbor(address);
+  n->dynamic = true;
+  n->session->Accept(std::move(socket));
+  LogInfo("dynamic neighbor accepted",
+          {{"peer", address.ToString()}, {"range", best->prefix.ToString()}});
+  return true;
+}
+
+absl::Status BgpServer::AddLocalPath(const Prefix& prefix, uint32_t path_id,
+                                     const rib::AttrSet* attrs) {
+  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  wire::Nlri nlri{prefix, path_id};
+  rib_->Announce(rib::kLocalPeer, {&nlri, 1}, attrs);
+  ScheduleFlush();
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::DeleteLocalPath(const Prefix& prefix, uint32_t path_id) {
+  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  const rib::Destination* d = rib_->Find(prefix);
+  bool found = false;
+  if (d != nullptr) {
+    for (const rib::Path& p : d->paths()) found |= p.peer == rib::kLocalPeer && p.path_id == path_id;
+  }
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("can't find the path ", prefix.ToString()));
+  }
+  wire::Nlri nlri{prefix, path_id};
+  rib_->Withdraw(rib::kLocalPeer, {&nlri, 1});
+  ScheduleFlush();
+  return absl::OkStatus();
+}
+
+size_t BgpServer::DeleteLocalPaths(std::optional<Family> family) {
+  if (!started()) return 0;
+  std::vector<wire::Nlri> nlri;
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    if (family && *family != f) continue;
+    rib_->ForEachDestination(f, [&](const Prefix& p, const rib::Destination& d) {
+      for (const rib::Path& path : d.paths()) {
+        if (path.peer == rib::kLocalPeer) nlri.push_back(wire::Nlri{p, path.path_id});
+      }
+    });
+  }
+  if (!nlri.empty()) {
+    rib_->Withdraw(rib::kLocalPeer, nlri);
+    ScheduleFlush();
+  }
+  return nlri.size();
+}
+
+void BgpServer::NotifyPeerState(const IpAddress& address, peer::State state) {
+  if (peer_state_hook_) peer_state_hook_(address, state);
 }
 
 void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& negotiated) {
@@ -295,6 +446,7 @@ void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& ne
   rib_->SetPeerInfo(n->rib_id, info);
   rib_->PeerEstablished(n->rib_id, negotiated.HasFamily(wire::kIPv4Unicast),
                         negotiated.HasFamily(wire::kIPv6Unicast));
+  NotifyPeerState(n->spec.session.peer_address, peer::State::kEstablished);
   if (n->gr_stale) {
     // RFC 4724 §4.2: stale routes of a family the restarted peer no longer preserves
     // (no GR capability, or no Forwarding State bit for it) go now; the others wait for its
@@ -404,6 +556,18 @@ void BgpServer::OnDown(peer::Session& session, peer::DownReason reason, std::str
     rib_->PeerDown(n->rib_id);
   }
   ScheduleFlush();
+  NotifyPeerState(n->spec.session.peer_address, session.state());
+  if (n->dynamic) {
+    // gobgpd removes a dynamic neighbor when its session ends; the next connection from the
+    // range creates it again.
+    const IpAddress address = n->spec.session.peer_address;
+    std::weak_ptr<bool> alive = alive_;
+    loop_.Post([this, alive, address]() {
+      if (alive.expired()) return;
+      Neighbor* d = FindNeighbor(address);
+      if (d != nullptr && d->dynamic && !d->session->established()) (void)DeleteNeighbor(address);
+    });
+  }
 }
 
 void BgpServer::OnWritable(peer::Session&) { ScheduleFlush(); }
@@ -421,6 +585,7 @@ void BgpServer::ScheduleFlush() {
 
 void BgpServer::Flush() {
   if (!rib_) return;
+  if (best_path_hook_) rib_->ForEachDirty(best_path_hook_);
   std::vector<rib::PeerUpdates> batches = rib_->Flush();
   if (batches.empty()) return;
   // One lookup table per flush instead of a scan of the neighbors per batch.

@@ -15,6 +15,7 @@
 #define KBGP_DAEMON_SERVER_SERVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,9 +58,25 @@ struct NeighborStatus {
   std::string description;
   peer::State state = peer::State::kIdle;
   bool admin_down = false;
+  bool dynamic = false;  // created by a dynamic-neighbor range; removed when it goes down
   size_t received = 0;  // paths in the Adj-RIB-In
   size_t accepted = 0;  // of those, eligible (not rejected by loop checks or policy)
   size_t advertised = 0;  // prefixes in the Adj-RIB-Out
+  // The same per family: [0] IPv4 unicast, [1] IPv6 unicast.
+  size_t family_received[2] = {0, 0};
+  size_t family_accepted[2] = {0, 0};
+  size_t family_advertised[2] = {0, 0};
+  NeighborSpec spec;
+  const peer::Session* session = nullptr;  // valid until the core loop runs on
+};
+
+// A dynamic-neighbor range (gobgpd's dynamic-neighbors): an incoming connection from an
+// unknown address inside `prefix` creates a passive neighbor from `spec` (its peer address
+// filled in); the neighbor is removed again when its session goes down.
+struct DynamicRange {
+  Prefix prefix;
+  std::string peer_group;
+  NeighborSpec spec;
 };
 
 class BgpServer : public peer::SessionHandler {
@@ -97,6 +114,38 @@ class BgpServer : public peer::SessionHandler {
   absl::Status SetPolicy(const policy::PolicyConfig& config);
   const policy::PolicyEngine& policy() const { return policy_; }
 
+  // Soft reset inbound: import policy runs again on the kept Adj-RIB-In (no ROUTE-REFRESH is
+  // needed). Outbound: the peer's whole table is sent again.
+  absl::Status SoftResetIn(const IpAddress& address);
+  absl::Status SoftResetOut(const IpAddress& address);
+
+  // Dynamic-neighbor ranges. A range is keyed by (prefix, peer group).
+  absl::Status AddDynamicRange(DynamicRange range);
+  absl::Status DeleteDynamicRange(const Prefix& prefix, absl::string_view peer_group);
+  const std::vector<DynamicRange>& dynamic_ranges() const { return dynamic_ranges_; }
+
+  // Locally originated paths (the API's AddPath). `attrs` is interned in rib()->pool();
+  // a path with the same (prefix, path_id) is replaced.
+  absl::Status AddLocalPath(const Prefix& prefix, uint32_t path_id, const rib::AttrSet* attrs);
+  absl::Status DeleteLocalPath(const Prefix& prefix, uint32_t path_id);
+  // Every local path (of one family, if given). Returns how many went.
+  size_t DeleteLocalPaths(std::optional<Family> family);
+
+  // The policy last given to SetPolicy, and a counter that SetPolicy bumps, so a holder of a
+  // derived view (the API's policy store) sees that a config reload replaced it.
+  const policy::PolicyConfig& policy_config() const { return policy_config_; }
+  uint64_t policy_generation() const { return policy_generation_; }
+
+  // Observers for the API's WatchEvent, called on the core thread. The peer hook sees each
+  // change of a neighbor's session state as the server learns it (added, Established, down,
+  // deleted); the best-path hook sees, once per flush, every prefix whose best path or ECMP
+  // set may have changed (d is null when the prefix has no path left).
+  using PeerStateHook = std::function<void(const IpAddress& address, peer::State state)>;
+  using BestPathHook = std::function<void(const Prefix& prefix, const rib::Destination* d)>;
+  void set_peer_state_hook(PeerStateHook hook) { peer_state_hook_ = std::move(hook); }
+  void set_best_path_hook(BestPathHook hook) { best_path_hook_ = std::move(hook); }
+
+  // One pass over the table for all neighbors' route counts.
   std::vector<NeighborStatus> ListNeighbors() const;
   const peer::Session* FindSession(const IpAddress& address) const;
   rib::Rib* rib() { return rib_.get(); }
@@ -118,6 +167,7 @@ class BgpServer : public peer::SessionHandler {
     // its End-of-RIB (the same time again).
     bool gr_stale = false;
     std::unique_ptr<LoopTimer> gr_timer;
+    bool dynamic = false;
   };
 
   Neighbor* FindNeighbor(const IpAddress& address);
@@ -129,6 +179,9 @@ class BgpServer : public peer::SessionHandler {
   void EndStale(Neighbor& n, std::optional<Family> family, absl::string_view why);
   void ScheduleFlush();
   void Flush();
+  // The listener's hook for connections from unknown addresses (dynamic neighbors).
+  bool OnUnknownPeer(const IpAddress& address, asio::ip::tcp::socket& socket);
+  void NotifyPeerState(const IpAddress& address, peer::State state);
 
   EventLoop& loop_;
   GlobalSpec global_;
@@ -138,6 +191,11 @@ class BgpServer : public peer::SessionHandler {
   std::unique_ptr<peer::Listener> listener_;
   absl::btree_map<IpAddress, std::unique_ptr<Neighbor>> neighbors_;
   bool flush_scheduled_ = false;
+  std::vector<DynamicRange> dynamic_ranges_;
+  policy::PolicyConfig policy_config_;
+  uint64_t policy_generation_ = 0;
+  PeerStateHook peer_state_hook_;
+  BestPathHook best_path_hook_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
