@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential g++ clang clang-14 libclang-rt-14-dev llvm cmake ninja-build ccache pkg-config git
   # libraries
   libabsl-dev libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
+  libprotoc-dev
   libyaml-cpp-dev libre2-dev libcpp-httplib-dev prometheus-cpp-dev libasio-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev zlib1g-dev libbz2-dev libssl-dev
   # peers, oracles and lab tools
