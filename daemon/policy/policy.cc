@@ -83,6 +83,31 @@ absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegex(const std::string& patter
 
 bool Search(const re2::RE2& re, const std::string& s) { return re2::RE2::PartialMatch(s, re); }
 
+// "rt" / "soo" before the first ':'; the rest in *value.
+absl::StatusOr<uint8_t> ExtSubtype(absl::string_view text, absl::string_view* value) {
+  const size_t colon = text.find(':');
+  if (colon == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid ext-community \"", text, "\": want rt:<value> or soo:<value>"));
+  }
+  const std::string kind = absl::AsciiStrToLower(text.substr(0, colon));
+  *value = text.substr(colon + 1);
+  if (kind == "rt") return kSubtypeRouteTarget;
+  if (kind == "soo") return kSubtypeRouteOrigin;
+  if (kind == "encap" || kind == "lb") {
+    return absl::UnimplementedError(
+        absl::StrCat("ext-community \"", text, "\": encap and lb are not supported by kbgp"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid ext-community \"", text, "\": unknown subtype \"", kind, "\""));
+}
+
+}  // namespace
+
+// ---- Parsers and string forms ----
+
+PrefixEntryDef ExactPrefix(const Prefix& p) { return PrefixEntryDef{p, p.length(), p.length()}; }
+
 // GoBGP's ParseCommunityRegexp.
 std::string CommunityRegex(absl::string_view arg) {
   uint32_t n;
@@ -110,30 +135,34 @@ std::string LargeCommunityRegex(absl::string_view arg) {
   return std::string(arg);
 }
 
-// "rt" / "soo" before the first ':'; the rest in *value.
-absl::StatusOr<uint8_t> ExtSubtype(absl::string_view text, absl::string_view* value) {
-  const size_t colon = text.find(':');
-  if (colon == absl::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid ext-community \"", text, "\": want rt:<value> or soo:<value>"));
-  }
-  const std::string kind = absl::AsciiStrToLower(text.substr(0, colon));
-  *value = text.substr(colon + 1);
-  if (kind == "rt") return kSubtypeRouteTarget;
-  if (kind == "soo") return kSubtypeRouteOrigin;
-  if (kind == "encap" || kind == "lb") {
-    return absl::UnimplementedError(
-        absl::StrCat("ext-community \"", text, "\": encap and lb are not supported by kbgp"));
+// Go's regexp/syntax error texts (ErrorCode.String()), for RE2's codes: the two libraries
+// share the syntax, so a pattern fails in both or in neither.
+absl::Status CheckRegex(absl::string_view pattern) {
+  re2::RE2::Options o;
+  o.set_log_errors(false);
+  const re2::RE2 re(re2::StringPiece(pattern.data(), pattern.size()), o);
+  if (re.ok()) return absl::OkStatus();
+  absl::string_view code;
+  switch (re.error_code()) {
+    case re2::RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
+    case re2::RE2::ErrorBadCharClass: code = "invalid character class"; break;
+    case re2::RE2::ErrorBadCharRange: code = "invalid character class range"; break;
+    case re2::RE2::ErrorMissingBracket: code = "missing closing ]"; break;
+    case re2::RE2::ErrorMissingParen: code = "missing closing )"; break;
+    case re2::RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
+    case re2::RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
+    case re2::RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
+    case re2::RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
+    case re2::RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
+    case re2::RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
+    case re2::RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
+    case re2::RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
+    case re2::RE2::ErrorPatternTooLarge: code = "expression too large"; break;
+    default: code = "unexpected error"; break;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid ext-community \"", text, "\": unknown subtype \"", kind, "\""));
+      absl::StrCat("error parsing regexp: ", code, ": `", re.error_arg(), "`"));
 }
-
-}  // namespace
-
-// ---- Parsers and string forms ----
-
-PrefixEntryDef ExactPrefix(const Prefix& p) { return PrefixEntryDef{p, p.length(), p.length()}; }
 
 absl::StatusOr<uint32_t> ParseCommunity(absl::string_view text) {
   uint32_t n;

@@ -190,6 +190,13 @@ absl::StatusOr<uint64_t> ParseExtCommunity(absl::string_view text);
 absl::StatusOr<wire::LargeCommunity> ParseLargeCommunity(absl::string_view text);
 // The regular expression (RE2 syntax) GoBGP builds from an AS-path set entry.
 std::string AsPathRegex(absl::string_view entry);
+// The regular expressions GoBGP builds from a community (ParseCommunityRegexp: "N", "A:B"
+// and well-known names become "^A:B$") and a large community set entry or remove value.
+std::string CommunityRegex(absl::string_view entry);
+std::string LargeCommunityRegex(absl::string_view entry);
+// Checks a regular expression as Go's regexp.Compile would (RE2 and Go share the syntax);
+// the error reads as Go's: "error parsing regexp: missing closing ]: `[`".
+absl::Status CheckRegex(absl::string_view pattern);
 // The string forms GoBGP matches regexes against.
 std::string AsPathString(const rib::AsPathData* path);
 std::string CommunityString(uint32_t c);
