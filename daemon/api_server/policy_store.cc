@@ -29,7 +29,8 @@ constexpr absl::string_view kGlobal = "global";
 // value of the size (Go returns it with ErrRange, which GoBGP's callers here ignore).
 bool ParseUintSaturating(absl::string_view s, int bits, uint64_t* out) {
   if (s.empty()) return false;
-  const uint64_t max = bits == 64 ? std::numeric_limits<uint64_t>::max() : (uint64_t{1} << bits) - 1;
+  const uint64_t max =
+      bits == 64 ? std::numeric_limits<uint64_t>::max() : (uint64_t{1} << bits) - 1;
   uint64_t v = 0;
   bool overflow = false;
   for (char c : s) {
@@ -45,8 +46,9 @@ bool ParseUintSaturating(absl::string_view s, int bits, uint64_t* out) {
 // net.ParseCIDR: an address, '/', a decimal length; host bits are cleared.
 absl::StatusOr<Prefix> ParseCidr(absl::string_view text) {
   const size_t slash = text.find('/');
-  absl::StatusOr<IpAddress> addr =
-      slash == absl::string_view::npos ? absl::InvalidArgumentError("") : IpAddress::Parse(text.substr(0, slash));
+  absl::StatusOr<IpAddress> addr = slash == absl::string_view::npos
+                                       ? absl::InvalidArgumentError("")
+                                       : IpAddress::Parse(text.substr(0, slash));
   uint64_t len = 0;
   if (!addr.ok() || !ParseUintSaturating(text.substr(slash + 1), 16, &len) ||
       len > static_cast<uint64_t>(addr->bit_length())) {
@@ -70,12 +72,15 @@ std::string GoIpString(const IpAddress& a) {
 }
 
 // Go's net.IPNet.String() for a prefix.
-std::string GoNetString(const Prefix& p) { return absl::StrCat(GoIpString(p.addr()), "/", p.length()); }
+std::string GoNetString(const Prefix& p) {
+  return absl::StrCat(GoIpString(p.addr()), "/", p.length());
+}
 
 // GoBGP's Prefix.PrefixString: IPv4-mapped IPv6 prefixes keep their "::FFFF:" form.
 std::string PrefixString(const Prefix& p) {
   if (IsV4Mapped(p.addr())) {
-    return absl::StrCat("::FFFF:", IpAddress::V4Bytes(p.addr().data() + 12).ToString(), "/", p.length());
+    return absl::StrCat("::FFFF:", IpAddress::V4Bytes(p.addr().data() + 12).ToString(), "/",
+                        p.length());
   }
   return p.ToString();
 }
@@ -115,19 +120,32 @@ struct FamilyName {
   int safi;
 };
 constexpr FamilyName kFamilies[] = {
-    {"ipv4-unicast", 1, 1},          {"ipv6-unicast", 2, 1},
-    {"ipv4-multicast", 1, 2},        {"ipv6-multicast", 2, 2},
-    {"ipv4-labelled-unicast", 1, 4}, {"ipv6-labelled-unicast", 2, 4},
-    {"l3vpn-ipv4-unicast", 1, 128},  {"l3vpn-ipv6-unicast", 2, 128},
-    {"l3vpn-ipv4-multicast", 1, 129}, {"l3vpn-ipv6-multicast", 2, 129},
-    {"l2vpn-vpls", 25, 65},          {"l2vpn-evpn", 25, 70},
-    {"rtc", 1, 132},                 {"ipv4-encap", 1, 7},
-    {"ipv6-encap", 2, 7},            {"ipv4-flowspec", 1, 133},
-    {"l3vpn-ipv4-flowspec", 1, 134}, {"ipv6-flowspec", 2, 133},
-    {"l3vpn-ipv6-flowspec", 2, 134}, {"l2vpn-flowspec", 25, 134},
-    {"opaque", 16397, 241},          {"ls", 16388, 71},
-    {"ipv4-srpolicy", 1, 73},        {"ipv6-srpolicy", 2, 73},
-    {"ipv4-mup", 1, 85},             {"ipv6-mup", 2, 85},
+    {"ipv4-unicast", 1, 1},
+    {"ipv6-unicast", 2, 1},
+    {"ipv4-multicast", 1, 2},
+    {"ipv6-multicast", 2, 2},
+    {"ipv4-labelled-unicast", 1, 4},
+    {"ipv6-labelled-unicast", 2, 4},
+    {"l3vpn-ipv4-unicast", 1, 128},
+    {"l3vpn-ipv6-unicast", 2, 128},
+    {"l3vpn-ipv4-multicast", 1, 129},
+    {"l3vpn-ipv6-multicast", 2, 129},
+    {"l2vpn-vpls", 25, 65},
+    {"l2vpn-evpn", 25, 70},
+    {"rtc", 1, 132},
+    {"ipv4-encap", 1, 7},
+    {"ipv6-encap", 2, 7},
+    {"ipv4-flowspec", 1, 133},
+    {"l3vpn-ipv4-flowspec", 1, 134},
+    {"ipv6-flowspec", 2, 133},
+    {"l3vpn-ipv6-flowspec", 2, 134},
+    {"l2vpn-flowspec", 25, 134},
+    {"opaque", 16397, 241},
+    {"ls", 16388, 71},
+    {"ipv4-srpolicy", 1, 73},
+    {"ipv6-srpolicy", 2, 73},
+    {"ipv4-mup", 1, 85},
+    {"ipv6-mup", 2, 85},
 };
 
 const FamilyName* FindFamily(int afi, int safi) {
@@ -166,7 +184,8 @@ std::optional<std::string> SingleAsPath(absl::string_view x) {
       continue;
     }
     uint64_t asn;
-    if (ParseUintSaturating(x.substr(f.head.size(), x.size() - f.head.size() - f.tail.size()), 32, &asn)) {
+    if (ParseUintSaturating(x.substr(f.head.size(), x.size() - f.head.size() - f.tail.size()), 32,
+                            &asn)) {
       return absl::StrCat(f.head, asn, f.tail);
     }
   }
@@ -201,7 +220,8 @@ absl::StatusOr<std::string> ExtCommunityEntry(absl::string_view x) {
         absl::StrCat("ext-community \"", x, "\": encap and lb are not supported by kbgp"));
   }
   if (kind != "rt" && kind != "soo") {
-    return absl::InvalidArgumentError("unknown ext-community subtype. rt, soo, encap, lb is supported");
+    return absl::InvalidArgumentError(
+        "unknown ext-community subtype. rt, soo, encap, lb is supported");
   }
   absl::StatusOr<std::string> re = CommunityEntry(x.substr(colon + 1));
   if (!re.ok()) return re.status();
@@ -211,7 +231,8 @@ absl::StatusOr<std::string> ExtCommunityEntry(absl::string_view x) {
 absl::StatusOr<std::string> LargeCommunityEntry(absl::string_view x) {
   std::string re = policy::LargeCommunityRegex(x);
   if (absl::Status s = policy::CheckRegex(re); !s.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid large-community format: ", s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid large-community format: ", s.message()));
   }
   return re;
 }
@@ -219,7 +240,8 @@ absl::StatusOr<std::string> LargeCommunityEntry(absl::string_view x) {
 // gobgp's config.ParseMaskLength checks, which gobgpd itself skips for API requests.
 absl::Status CheckMaskRange(const Prefix& p, uint32_t min, uint32_t max) {
   const std::string range = absl::StrCat(min, "..", max);
-  if (min > max) return absl::InvalidArgumentError(absl::StrCat("invalid mask length range: ", range));
+  if (min > max)
+    return absl::InvalidArgumentError(absl::StrCat("invalid mask length range: ", range));
   if (max > static_cast<uint32_t>(p.addr().bit_length())) {
     return absl::InvalidArgumentError(absl::StrCat(p.family() == Family::kIPv4 ? "ipv4" : "ipv6",
                                                    " mask length range outside scope :", range));
@@ -233,7 +255,8 @@ void SortPrefixes(RepeatedPtrField<apipb::Prefix>* list) {
   std::vector<std::pair<Prefix, apipb::Prefix>> v;
   v.reserve(static_cast<size_t>(list->size()));
   for (apipb::Prefix& p : *list) v.emplace_back(ListedPrefix(p.ip_prefix()), std::move(p));
-  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
   list->Clear();
   for (auto& [key, p] : v) *list->Add() = std::move(p);
 }
@@ -259,7 +282,8 @@ absl::StatusOr<apipb::DefinedSet> ParseDefinedSet(const apipb::DefinedSet& in) {
         } else if (v6 != is_v6) {
           return absl::InvalidArgumentError("multiple families");
         }
-        if (absl::Status s = CheckMaskRange(*p, x.mask_length_min(), x.mask_length_max()); !s.ok()) return s;
+        if (absl::Status s = CheckMaskRange(*p, x.mask_length_min(), x.mask_length_max()); !s.ok())
+          return s;
         apipb::Prefix* e = out.add_prefixes();
         e->set_ip_prefix(PrefixString(*p));
         e->set_mask_length_min(x.mask_length_min());
@@ -271,7 +295,8 @@ absl::StatusOr<apipb::DefinedSet> ParseDefinedSet(const apipb::DefinedSet& in) {
     case DefinedType::NEIGHBOR:
       for (const std::string& x : in.list()) {
         absl::StatusOr<Prefix> p = ParseCidr(x);
-        if (!p.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid address or prefix: ", x));
+        if (!p.ok())
+          return absl::InvalidArgumentError(absl::StrCat("invalid address or prefix: ", x));
         out.add_list(GoNetString(*p));
       }
       return out;
@@ -290,16 +315,15 @@ absl::StatusOr<apipb::DefinedSet> ParseDefinedSet(const apipb::DefinedSet& in) {
     case DefinedType::EXT_COMMUNITY:
     case DefinedType::LARGE_COMMUNITY:
       for (const std::string& x : in.list()) {
-        absl::StatusOr<std::string> e = in.defined_type() == DefinedType::COMMUNITY ? CommunityEntry(x)
-                                        : in.defined_type() == DefinedType::EXT_COMMUNITY
-                                            ? ExtCommunityEntry(x)
-                                            : LargeCommunityEntry(x);
+        absl::StatusOr<std::string> e =
+            in.defined_type() == DefinedType::COMMUNITY       ? CommunityEntry(x)
+            : in.defined_type() == DefinedType::EXT_COMMUNITY ? ExtCommunityEntry(x)
+                                                              : LargeCommunityEntry(x);
         if (!e.ok()) return e.status();
         out.add_list(*std::move(e));
       }
       return out;
-    default:
-      return absl::InvalidArgumentError("invalid defined type");
+    default: return absl::InvalidArgumentError("invalid defined type");
   }
 }
 
@@ -307,8 +331,8 @@ absl::StatusOr<apipb::DefinedSet> ParseDefinedSet(const apipb::DefinedSet& in) {
 absl::Status AppendSet(apipb::DefinedSet* lhs, const apipb::DefinedSet& rhs) {
   if (lhs->defined_type() == DefinedType::PREFIX) {
     if (rhs.prefixes_size() == 0) return absl::OkStatus();
-    if (lhs->prefixes_size() != 0 &&
-        ListedPrefix(lhs->prefixes(0).ip_prefix()).family() != ListedPrefix(rhs.prefixes(0).ip_prefix()).family()) {
+    if (lhs->prefixes_size() != 0 && ListedPrefix(lhs->prefixes(0).ip_prefix()).family() !=
+                                         ListedPrefix(rhs.prefixes(0).ip_prefix()).family()) {
       return absl::InvalidArgumentError("can't append different family");
     }
     for (const apipb::Prefix& p : rhs.prefixes()) *lhs->add_prefixes() = p;
@@ -331,10 +355,11 @@ void RemoveFromSet(apipb::DefinedSet* lhs, const apipb::DefinedSet& rhs) {
   if (lhs->defined_type() == DefinedType::PREFIX) {
     RepeatedPtrField<apipb::Prefix> keep;
     for (const apipb::Prefix& p : lhs->prefixes()) {
-      const bool gone = std::any_of(rhs.prefixes().begin(), rhs.prefixes().end(), [&](const apipb::Prefix& r) {
-        return r.ip_prefix() == p.ip_prefix() && r.mask_length_min() == p.mask_length_min() &&
-               r.mask_length_max() == p.mask_length_max();
-      });
+      const bool gone =
+          std::any_of(rhs.prefixes().begin(), rhs.prefixes().end(), [&](const apipb::Prefix& r) {
+            return r.ip_prefix() == p.ip_prefix() && r.mask_length_min() == p.mask_length_min() &&
+                   r.mask_length_max() == p.mask_length_max();
+          });
       if (!gone) *keep.Add() = p;
     }
     lhs->mutable_prefixes()->Swap(&keep);
@@ -364,9 +389,10 @@ enum Cond : int {
   kCondAfiSafiIn = 10,
 };
 // The order GoBGP builds (and so checks) conditions in.
-constexpr Cond kCondOrder[] = {kCondPrefix,      kCondNeighbor,    kCondAsPathLength, kCondRpki,
-                               kCondRouteType,   kCondAsPath,      kCondCommunity,    kCondExtCommunity,
-                               kCondLargeCommunity, kCondNextHop, kCondAfiSafiIn};
+constexpr Cond kCondOrder[] = {kCondPrefix,    kCondNeighbor,     kCondAsPathLength,
+                               kCondRpki,      kCondRouteType,    kCondAsPath,
+                               kCondCommunity, kCondExtCommunity, kCondLargeCommunity,
+                               kCondNextHop,   kCondAfiSafiIn};
 
 enum Act : int {
   kActCommunity = 1,
@@ -401,16 +427,28 @@ bool HasCond(const apipb::Conditions& c, Cond k) {
 void CopyCond(const apipb::Conditions& from, Cond k, apipb::Conditions* to) {
   switch (k) {
     case kCondPrefix:
-      if (from.has_prefix_set()) *to->mutable_prefix_set() = from.prefix_set(); else to->clear_prefix_set();
+      if (from.has_prefix_set())
+        *to->mutable_prefix_set() = from.prefix_set();
+      else
+        to->clear_prefix_set();
       break;
     case kCondNeighbor:
-      if (from.has_neighbor_set()) *to->mutable_neighbor_set() = from.neighbor_set(); else to->clear_neighbor_set();
+      if (from.has_neighbor_set())
+        *to->mutable_neighbor_set() = from.neighbor_set();
+      else
+        to->clear_neighbor_set();
       break;
     case kCondAsPath:
-      if (from.has_as_path_set()) *to->mutable_as_path_set() = from.as_path_set(); else to->clear_as_path_set();
+      if (from.has_as_path_set())
+        *to->mutable_as_path_set() = from.as_path_set();
+      else
+        to->clear_as_path_set();
       break;
     case kCondCommunity:
-      if (from.has_community_set()) *to->mutable_community_set() = from.community_set(); else to->clear_community_set();
+      if (from.has_community_set())
+        *to->mutable_community_set() = from.community_set();
+      else
+        to->clear_community_set();
       break;
     case kCondExtCommunity:
       if (from.has_ext_community_set()) {
@@ -420,7 +458,10 @@ void CopyCond(const apipb::Conditions& from, Cond k, apipb::Conditions* to) {
       }
       break;
     case kCondAsPathLength:
-      if (from.has_as_path_length()) *to->mutable_as_path_length() = from.as_path_length(); else to->clear_as_path_length();
+      if (from.has_as_path_length())
+        *to->mutable_as_path_length() = from.as_path_length();
+      else
+        to->clear_as_path_length();
       break;
     case kCondRpki: to->set_rpki_result(from.rpki_result()); break;
     case kCondRouteType: to->set_route_type(from.route_type()); break;
@@ -452,22 +493,40 @@ bool HasAct(const apipb::Actions& a, Act k) {
 void CopyAct(const apipb::Actions& from, Act k, apipb::Actions* to) {
   switch (k) {
     case kActCommunity:
-      if (from.has_community()) *to->mutable_community() = from.community(); else to->clear_community();
+      if (from.has_community())
+        *to->mutable_community() = from.community();
+      else
+        to->clear_community();
       break;
     case kActExtCommunity:
-      if (from.has_ext_community()) *to->mutable_ext_community() = from.ext_community(); else to->clear_ext_community();
+      if (from.has_ext_community())
+        *to->mutable_ext_community() = from.ext_community();
+      else
+        to->clear_ext_community();
       break;
     case kActMed:
-      if (from.has_med()) *to->mutable_med() = from.med(); else to->clear_med();
+      if (from.has_med())
+        *to->mutable_med() = from.med();
+      else
+        to->clear_med();
       break;
     case kActAsPrepend:
-      if (from.has_as_prepend()) *to->mutable_as_prepend() = from.as_prepend(); else to->clear_as_prepend();
+      if (from.has_as_prepend())
+        *to->mutable_as_prepend() = from.as_prepend();
+      else
+        to->clear_as_prepend();
       break;
     case kActNexthop:
-      if (from.has_nexthop()) *to->mutable_nexthop() = from.nexthop(); else to->clear_nexthop();
+      if (from.has_nexthop())
+        *to->mutable_nexthop() = from.nexthop();
+      else
+        to->clear_nexthop();
       break;
     case kActLocalPref:
-      if (from.has_local_pref()) *to->mutable_local_pref() = from.local_pref(); else to->clear_local_pref();
+      if (from.has_local_pref())
+        *to->mutable_local_pref() = from.local_pref();
+      else
+        to->clear_local_pref();
       break;
     case kActLargeCommunity:
       if (from.has_large_community()) {
@@ -485,20 +544,24 @@ absl::Status ModStatement(bool add, const apipb::Statement& rhs, apipb::Statemen
   for (Cond k : kCondOrder) {
     if (!HasCond(rhs.conditions(), k)) continue;
     const bool set = HasCond(lhs->conditions(), k);
-    if (add && set) return absl::InvalidArgumentError(absl::StrCat("condition ", k, " is already set"));
-    if (!add && !set) return absl::InvalidArgumentError(absl::StrCat("condition ", k, " is not set"));
+    if (add && set)
+      return absl::InvalidArgumentError(absl::StrCat("condition ", k, " is already set"));
+    if (!add && !set)
+      return absl::InvalidArgumentError(absl::StrCat("condition ", k, " is not set"));
     CopyCond(add ? rhs.conditions() : apipb::Conditions(), k, out.mutable_conditions());
   }
   if (rhs.actions().route_action() != apipb::RouteAction::NONE) {
     const bool set = lhs->actions().route_action() != apipb::RouteAction::NONE;
     if (add && set) return absl::InvalidArgumentError("route action is already set");
     if (!add && !set) return absl::InvalidArgumentError("route action is not set");
-    out.mutable_actions()->set_route_action(add ? rhs.actions().route_action() : apipb::RouteAction::NONE);
+    out.mutable_actions()->set_route_action(add ? rhs.actions().route_action()
+                                                : apipb::RouteAction::NONE);
   }
   for (Act k : kActOrder) {
     if (!HasAct(rhs.actions(), k)) continue;
     const bool set = HasAct(lhs->actions(), k);
-    if (add && set) return absl::InvalidArgumentError(absl::StrCat("action ", k, " is already set"));
+    if (add && set)
+      return absl::InvalidArgumentError(absl::StrCat("action ", k, " is already set"));
     if (!add && !set) return absl::InvalidArgumentError(absl::StrCat("action ", k, " is not set"));
     CopyAct(add ? rhs.actions() : apipb::Actions(), k, out.mutable_actions());
   }
@@ -546,8 +609,8 @@ const SetCond& SetCondOf(Cond k) {
 // GoBGP's New{Community,ExtCommunity,LargeCommunity}Action: the values in their listed
 // forms, or nullopt when there is no action.
 enum class CommKind { kStandard, kExtended, kLarge };
-absl::StatusOr<std::optional<apipb::CommunityAction>> ParseCommunityAction(const apipb::CommunityAction& in,
-                                                                           CommKind kind) {
+absl::StatusOr<std::optional<apipb::CommunityAction>> ParseCommunityAction(
+    const apipb::CommunityAction& in, CommKind kind) {
   const auto type = in.type();
   if (type != apipb::CommunityAction::ADD && type != apipb::CommunityAction::REMOVE &&
       type != apipb::CommunityAction::REPLACE) {
@@ -578,8 +641,10 @@ absl::StatusOr<std::optional<apipb::CommunityAction>> ParseCommunityAction(const
           // GoBGP's ParseExtCommunity: "<subtype>:<value>", the value as a route target.
           const size_t colon = x.find(':');
           const std::string sub = absl::AsciiStrToLower(absl::string_view(x).substr(0, colon));
-          if (sub == "valid" || sub == "not-found" || sub == "invalid" || sub == "encap" || sub == "lb") {
-            v = absl::UnimplementedError(absl::StrCat("ext-community \"", x, "\" is not supported by kbgp"));
+          if (sub == "valid" || sub == "not-found" || sub == "invalid" || sub == "encap" ||
+              sub == "lb") {
+            v = absl::UnimplementedError(
+                absl::StrCat("ext-community \"", x, "\" is not supported by kbgp"));
             break;
           }
           if (colon == std::string::npos || (sub != "rt" && sub != "soo")) {
@@ -598,7 +663,8 @@ absl::StatusOr<std::optional<apipb::CommunityAction>> ParseCommunityAction(const
       case CommKind::kLarge:
         if (remove) {
           v = LargeCommunityEntry(x);
-        } else if (absl::StatusOr<wire::LargeCommunity> l = policy::ParseLargeCommunity(x); l.ok()) {
+        } else if (absl::StatusOr<wire::LargeCommunity> l = policy::ParseLargeCommunity(x);
+                   l.ok()) {
           v = absl::StrCat(l->global_admin, ":", l->local1, ":", l->local2);
         } else {
           v = absl::InvalidArgumentError("invalid large community format");
@@ -654,7 +720,9 @@ apipb::MatchSet::Type FromOption(policy::MatchOption o) {
   }
 }
 
-policy::MatchSetDef ToMatchSetDef(const apipb::MatchSet& m) { return {m.name(), ToOption(m.type())}; }
+policy::MatchSetDef ToMatchSetDef(const apipb::MatchSet& m) {
+  return {m.name(), ToOption(m.type())};
+}
 
 policy::CommunityOp ToCommunityOp(apipb::CommunityAction::Type t) {
   switch (t) {
@@ -693,12 +761,15 @@ apipb::RouteAction FromDisposition(policy::Disposition d) {
 
 // An assignment default as gobgpd evaluates it: none decides like reject.
 policy::Disposition ToDefault(apipb::RouteAction a) {
-  return a == apipb::RouteAction::ACCEPT ? policy::Disposition::kAccept : policy::Disposition::kReject;
+  return a == apipb::RouteAction::ACCEPT ? policy::Disposition::kAccept
+                                         : policy::Disposition::kReject;
 }
 
 // defaultRouteType: ACCEPT and REJECT; anything else leaves the default alone.
 apipb::RouteAction RequestDefault(apipb::RouteAction a) {
-  return a == apipb::RouteAction::ACCEPT || a == apipb::RouteAction::REJECT ? a : apipb::RouteAction::NONE;
+  return a == apipb::RouteAction::ACCEPT || a == apipb::RouteAction::REJECT
+             ? a
+             : apipb::RouteAction::NONE;
 }
 
 }  // namespace
@@ -749,7 +820,8 @@ absl::StatusOr<apipb::Statement> PolicyStore::ParseStatement(const apipb::Statem
         case kCondRouteType: {
           const int t = static_cast<int>(c.route_type());
           if (t == 0) break;
-          if (t < 0 || t > 3) return absl::InvalidArgumentError(absl::StrCat("invalid route type: ", t));
+          if (t < 0 || t > 3)
+            return absl::InvalidArgumentError(absl::StrCat("invalid route type: ", t));
           oc->set_route_type(c.route_type());
           break;
         }
@@ -771,7 +843,8 @@ absl::StatusOr<apipb::Statement> PolicyStore::ParseStatement(const apipb::Statem
           for (const apipb::Family& f : c.afi_safi_in()) {
             const FamilyName* n = FindFamily(f.afi(), f.safi());
             if (n == nullptr) {
-              return absl::InvalidArgumentError(absl::StrCat("unknown afi-safi-in type value: ", FamilyText(f)));
+              return absl::InvalidArgumentError(
+                  absl::StrCat("unknown afi-safi-in type value: ", FamilyText(f)));
             }
             apipb::Family* g = oc->add_afi_safi_in();
             g->set_afi(static_cast<apipb::Family::Afi>(n->afi));
@@ -784,8 +857,9 @@ absl::StatusOr<apipb::Statement> PolicyStore::ParseStatement(const apipb::Statem
   if (in.has_actions()) {
     const apipb::Actions& a = in.actions();
     if (a.route_action() != apipb::RouteAction::NONE) {
-      oa->set_route_action(a.route_action() == apipb::RouteAction::ACCEPT ? apipb::RouteAction::ACCEPT
-                                                                        : apipb::RouteAction::REJECT);
+      oa->set_route_action(a.route_action() == apipb::RouteAction::ACCEPT
+                               ? apipb::RouteAction::ACCEPT
+                               : apipb::RouteAction::REJECT);
     }
     for (Act k : kActOrder) {
       switch (k) {
@@ -811,7 +885,8 @@ absl::StatusOr<apipb::Statement> PolicyStore::ParseStatement(const apipb::Statem
           if (a.has_med()) *oa->mutable_med() = a.med();
           break;
         case kActLocalPref:
-          if (a.has_local_pref() && a.local_pref().value() != 0) *oa->mutable_local_pref() = a.local_pref();
+          if (a.has_local_pref() && a.local_pref().value() != 0)
+            *oa->mutable_local_pref() = a.local_pref();
           break;
         case kActAsPrepend:
           if (a.has_as_prepend()) {
@@ -833,7 +908,8 @@ absl::StatusOr<apipb::Statement> PolicyStore::ParseStatement(const apipb::Statem
             oa->mutable_nexthop()->set_unchanged(true);
           } else {
             absl::StatusOr<IpAddress> ip = IpAddress::Parse(text);
-            if (!ip.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid ip address format: ", text));
+            if (!ip.ok())
+              return absl::InvalidArgumentError(absl::StrCat("invalid ip address format: ", text));
             oa->mutable_nexthop()->set_address(GoIpString(*ip));
           }
           break;
@@ -852,11 +928,16 @@ apipb::Statement PolicyStore::ToApi(const apipb::Statement& stored) {
   apipb::Actions* a = out.mutable_actions();
   // An empty community list is an action GoBGP applies but does not list.
   if (a->has_community() && a->community().communities_size() == 0) a->clear_community();
-  if (a->has_ext_community() && a->ext_community().communities_size() == 0) a->clear_ext_community();
-  if (a->has_large_community() && a->large_community().communities_size() == 0) a->clear_large_community();
+  if (a->has_ext_community() && a->ext_community().communities_size() == 0)
+    a->clear_ext_community();
+  if (a->has_large_community() && a->large_community().communities_size() == 0)
+    a->clear_large_community();
   if (a->has_med()) {
     std::optional<apipb::MedAction> m = MedFromString(MedString(a->med()));
-    if (m) *a->mutable_med() = *m; else a->clear_med();
+    if (m)
+      *a->mutable_med() = *m;
+    else
+      a->clear_med();
   }
   return out;
 }
@@ -884,8 +965,12 @@ policy::StatementDef ToStatementDef(const apipb::Statement& st) {
     }
   }
   switch (c.route_type()) {
-    case apipb::Conditions::ROUTE_TYPE_INTERNAL: dc.route_type = policy::RouteType::kInternal; break;
-    case apipb::Conditions::ROUTE_TYPE_EXTERNAL: dc.route_type = policy::RouteType::kExternal; break;
+    case apipb::Conditions::ROUTE_TYPE_INTERNAL:
+      dc.route_type = policy::RouteType::kInternal;
+      break;
+    case apipb::Conditions::ROUTE_TYPE_EXTERNAL:
+      dc.route_type = policy::RouteType::kExternal;
+      break;
     case apipb::Conditions::ROUTE_TYPE_LOCAL: dc.route_type = policy::RouteType::kLocal; break;
     default: break;
   }
@@ -920,7 +1005,9 @@ policy::StatementDef ToStatementDef(const apipb::Statement& st) {
   da.set_ext_community = ToSetCommunitiesDef(a, kActExtCommunity);
   da.set_large_community = ToSetCommunitiesDef(a, kActLargeCommunity);
   if (a.has_nexthop()) {
-    da.set_next_hop = a.nexthop().self() ? "self" : a.nexthop().unchanged() ? "unchanged" : a.nexthop().address();
+    da.set_next_hop = a.nexthop().self()        ? "self"
+                      : a.nexthop().unchanged() ? "unchanged"
+                                                : a.nexthop().address();
   }
   return d;
 }
@@ -941,17 +1028,24 @@ apipb::Statement ConfigStatementToApi(const policy::StatementDef& d) {
   if (!dc.neighbor_set.name.empty()) match(dc.neighbor_set, true, c->mutable_neighbor_set());
   if (!dc.as_path_set.name.empty()) match(dc.as_path_set, false, c->mutable_as_path_set());
   if (!dc.community_set.name.empty()) match(dc.community_set, false, c->mutable_community_set());
-  if (!dc.ext_community_set.name.empty()) match(dc.ext_community_set, false, c->mutable_ext_community_set());
-  if (!dc.large_community_set.name.empty()) match(dc.large_community_set, false, c->mutable_large_community_set());
+  if (!dc.ext_community_set.name.empty())
+    match(dc.ext_community_set, false, c->mutable_ext_community_set());
+  if (!dc.large_community_set.name.empty())
+    match(dc.large_community_set, false, c->mutable_large_community_set());
   if (dc.as_path_length.op != policy::Comparison::kNone) {
     c->mutable_as_path_length()->set_length(dc.as_path_length.value);
-    c->mutable_as_path_length()->set_type(dc.as_path_length.op == policy::Comparison::kGe   ? apipb::AsPathLength::GE
-                                          : dc.as_path_length.op == policy::Comparison::kLe ? apipb::AsPathLength::LE
-                                                                                            : apipb::AsPathLength::EQ);
+    c->mutable_as_path_length()->set_type(
+        dc.as_path_length.op == policy::Comparison::kGe   ? apipb::AsPathLength::GE
+        : dc.as_path_length.op == policy::Comparison::kLe ? apipb::AsPathLength::LE
+                                                          : apipb::AsPathLength::EQ);
   }
   switch (dc.route_type) {
-    case policy::RouteType::kInternal: c->set_route_type(apipb::Conditions::ROUTE_TYPE_INTERNAL); break;
-    case policy::RouteType::kExternal: c->set_route_type(apipb::Conditions::ROUTE_TYPE_EXTERNAL); break;
+    case policy::RouteType::kInternal:
+      c->set_route_type(apipb::Conditions::ROUTE_TYPE_INTERNAL);
+      break;
+    case policy::RouteType::kExternal:
+      c->set_route_type(apipb::Conditions::ROUTE_TYPE_EXTERNAL);
+      break;
     case policy::RouteType::kLocal: c->set_route_type(apipb::Conditions::ROUTE_TYPE_LOCAL); break;
     default: break;
   }
@@ -972,8 +1066,8 @@ apipb::Statement ConfigStatementToApi(const policy::StatementDef& d) {
   apipb::Actions* a = st.mutable_actions();
   const policy::ActionsDef& da = d.actions;
   a->set_route_action(FromDisposition(da.disposition));
-  auto comm = [](const policy::SetCommunitiesDef& s, apipb::CommunityAction* (apipb::Actions::*mut)(),
-                 apipb::Actions* acts) {
+  auto comm = [](const policy::SetCommunitiesDef& s,
+                 apipb::CommunityAction* (apipb::Actions::*mut)(), apipb::Actions* acts) {
     if (s.values.empty()) return;
     apipb::CommunityAction* ca = (acts->*mut)();
     ca->set_type(FromCommunityOp(s.op));
@@ -997,7 +1091,8 @@ apipb::Statement ConfigStatementToApi(const policy::StatementDef& d) {
   } else if (!da.set_next_hop.empty()) {
     a->mutable_nexthop()->set_address(da.set_next_hop);
   }
-  if (da.set_local_pref && *da.set_local_pref != 0) a->mutable_local_pref()->set_value(*da.set_local_pref);
+  if (da.set_local_pref && *da.set_local_pref != 0)
+    a->mutable_local_pref()->set_value(*da.set_local_pref);
   return st;
 }
 
@@ -1052,10 +1147,12 @@ absl::StatusOr<PolicyStore> PolicyStore::FromConfig(const policy::PolicyConfig& 
       StoredStatement& s = in.statements.emplace_back();
       s.st = ConfigStatementToApi(sd);
       const policy::ConditionsDef& c = sd.conditions;
-      s.extras = Extras{c.community_count, c.origin_eq, c.med_eq, c.local_pref_eq, sd.actions.set_origin};
+      s.extras =
+          Extras{c.community_count, c.origin_eq, c.med_eq, c.local_pref_eq, sd.actions.set_origin};
     }
   }
-  if (absl::Status s = store.ResetPolicies(ConfigSetsToApi(config.sets), std::move(policies)); !s.ok()) {
+  if (absl::Status s = store.ResetPolicies(ConfigSetsToApi(config.sets), std::move(policies));
+      !s.ok()) {
     return s;
   }
   // assignGlobalpolicy: SetPolicyAssignment for each direction.
@@ -1066,9 +1163,11 @@ absl::StatusOr<PolicyStore> PolicyStore::FromConfig(const policy::PolicyConfig& 
     apipb::SetPolicyAssignmentRequest req;
     apipb::PolicyAssignment* a = req.mutable_assignment();
     a->set_name(std::string(kGlobal));
-    a->set_direction(dir == kImport ? apipb::PolicyDirection::IMPORT : apipb::PolicyDirection::EXPORT);
-    a->set_default_action(defaults[dir] == policy::Disposition::kReject ? apipb::RouteAction::REJECT
-                                                                        : apipb::RouteAction::ACCEPT);
+    a->set_direction(dir == kImport ? apipb::PolicyDirection::IMPORT
+                                    : apipb::PolicyDirection::EXPORT);
+    a->set_default_action(defaults[dir] == policy::Disposition::kReject
+                              ? apipb::RouteAction::REJECT
+                              : apipb::RouteAction::ACCEPT);
     for (const std::string& n : *names[dir]) a->add_policies()->set_name(n);
     if (absl::Status s = store.SetPolicyAssignment(req); !s.ok()) return s;
   }
@@ -1098,13 +1197,15 @@ absl::Status PolicyStore::DeleteDefinedSet(const apipb::DeleteDefinedSetRequest&
   absl::StatusOr<apipb::DefinedSet> set = ParseDefinedSet(req.defined_set());
   if (!set.ok()) return set.status();
   auto it = sets_.find(std::make_pair(static_cast<int>(set->defined_type()), set->name()));
-  if (it == sets_.end()) return absl::NotFoundError(absl::StrCat("not found defined-set: ", set->name()));
+  if (it == sets_.end())
+    return absl::NotFoundError(absl::StrCat("not found defined-set: ", set->name()));
   if (!req.all()) {
     RemoveFromSet(&it->second, *set);
     return absl::OkStatus();
   }
   if (SetInUse(set->defined_type(), set->name())) {
-    return absl::FailedPreconditionError(absl::StrCat("can't delete. defined-set ", set->name(), " is in use"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("can't delete. defined-set ", set->name(), " is in use"));
   }
   sets_.erase(it);
   return absl::OkStatus();
@@ -1114,8 +1215,10 @@ absl::Status PolicyStore::ListDefinedSet(const apipb::ListDefinedSetRequest& req
                                          std::vector<apipb::ListDefinedSetResponse>* out) const {
   const DefinedType t = req.defined_type();
   if (t != DefinedType::PREFIX && t != DefinedType::NEIGHBOR && t != DefinedType::AS_PATH &&
-      t != DefinedType::COMMUNITY && t != DefinedType::EXT_COMMUNITY && t != DefinedType::LARGE_COMMUNITY) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid defined-set type: ", static_cast<int>(t)));
+      t != DefinedType::COMMUNITY && t != DefinedType::EXT_COMMUNITY &&
+      t != DefinedType::LARGE_COMMUNITY) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid defined-set type: ", static_cast<int>(t)));
   }
   for (auto it = sets_.lower_bound(std::make_pair(static_cast<int>(t), std::string()));
        it != sets_.end() && it->first.first == static_cast<int>(t); ++it) {
@@ -1174,10 +1277,12 @@ absl::Status PolicyStore::DeleteStatement(const apipb::DeleteStatementRequest& r
   absl::StatusOr<apipb::Statement> st = ParseStatement(req.statement());
   if (!st.ok()) return st.status();
   auto it = statements_.find(st->name());
-  if (it == statements_.end()) return absl::NotFoundError(absl::StrCat("not found statement: ", st->name()));
+  if (it == statements_.end())
+    return absl::NotFoundError(absl::StrCat("not found statement: ", st->name()));
   if (!req.all()) return ModStatement(false, *st, &it->second.st);
   if (StatementInUse(st->name())) {
-    return absl::FailedPreconditionError(absl::StrCat("can't delete. statement ", st->name(), " is in use"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("can't delete. statement ", st->name(), " is in use"));
   }
   statements_.erase(it);
   return absl::OkStatus();
@@ -1220,7 +1325,8 @@ absl::Status PolicyStore::AddPolicy(const apipb::AddPolicyRequest& req) {
   if (req.refer_existing_statements()) {
     for (const apipb::Statement& st : parsed) {
       auto it = statements_.find(st.name());
-      if (it == statements_.end()) return absl::NotFoundError(absl::StrCat("not found statement ", st.name()));
+      if (it == statements_.end())
+        return absl::NotFoundError(absl::StrCat("not found statement ", st.name()));
       // The statement may name a set deleted while it was outside every policy.
       if (absl::Status s = CheckSetsExist(it->second.st); !s.ok()) return s;
       names.push_back(st.name());
@@ -1228,7 +1334,8 @@ absl::Status PolicyStore::AddPolicy(const apipb::AddPolicyRequest& req) {
   } else {
     for (const apipb::Statement& st : parsed) {
       // A name twice in the request is "already defined" the second time, as in gobgpd.
-      if (statements_.contains(st.name()) || std::find(names.begin(), names.end(), st.name()) != names.end()) {
+      if (statements_.contains(st.name()) ||
+          std::find(names.begin(), names.end(), st.name()) != names.end()) {
         return absl::AlreadyExistsError(absl::StrCat("statement ", st.name(), " already defined"));
       }
       names.push_back(st.name());
@@ -1256,18 +1363,22 @@ absl::Status PolicyStore::DeletePolicy(const apipb::DeletePolicyRequest& req) {
     names.push_back(st->name());
   }
   auto it = policies_.find(p.name());
-  if (it == policies_.end()) return absl::NotFoundError(absl::StrCat("not found policy: ", p.name()));
+  if (it == policies_.end())
+    return absl::NotFoundError(absl::StrCat("not found policy: ", p.name()));
   std::vector<std::string> stmts;
   if (req.all()) {
     if (PolicyInUse(p.name())) {
-      return absl::FailedPreconditionError(absl::StrCat("can't delete. policy ", p.name(), " is in use"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("can't delete. policy ", p.name(), " is in use"));
     }
     stmts = std::move(it->second);
     policies_.erase(it);
   } else {
     std::vector<std::string>& cur = it->second;
     cur.erase(std::remove_if(cur.begin(), cur.end(),
-                             [&](const std::string& s) { return std::find(names.begin(), names.end(), s) != names.end(); }),
+                             [&](const std::string& s) {
+                               return std::find(names.begin(), names.end(), s) != names.end();
+                             }),
               cur.end());
     stmts = cur;  // gobgpd looks at what the policy still holds, all of which is in use
   }
@@ -1320,7 +1431,8 @@ absl::Status PolicyStore::SetPolicies(const apipb::SetPoliciesRequest& req) {
     if (p.name().empty()) return absl::InvalidArgumentError("empty policy name");
     PolicyInput& in = policies.emplace_back();
     in.name = p.name();
-    for (const apipb::Statement& st : p.statements()) in.statements.push_back(StoredStatement{st, Extras()});
+    for (const apipb::Statement& st : p.statements())
+      in.statements.push_back(StoredStatement{st, Extras()});
   }
   std::vector<apipb::DefinedSet> sets(req.defined_sets().begin(), req.defined_sets().end());
   return ResetPolicies(sets, std::move(policies));
@@ -1350,7 +1462,8 @@ absl::Status PolicyStore::ResetPolicies(const std::vector<apipb::DefinedSet>& se
     absl::StatusOr<apipb::DefinedSet> set = ParseDefinedSet(s);
     if (!set.ok()) return set.status();
     // A later set of the same type and name replaces an earlier one, as in gobgpd's map.
-    next.sets_[std::make_pair(static_cast<int>(set->defined_type()), set->name())] = *std::move(set);
+    next.sets_[std::make_pair(static_cast<int>(set->defined_type()), set->name())] =
+        *std::move(set);
   }
   for (PolicyInput& p : policies) {
     if (next.policies_.contains(p.name)) {
@@ -1361,7 +1474,8 @@ absl::Status PolicyStore::ResetPolicies(const std::vector<apipb::DefinedSet>& se
       absl::StatusOr<apipb::Statement> st = ParseStatement(s.st);
       if (!st.ok()) return st.status();
       if (next.statements_.contains(st->name())) {
-        return absl::InvalidArgumentError("duplicated statement name. statement name must be unique");
+        return absl::InvalidArgumentError(
+            "duplicated statement name. statement name must be unique");
       }
       names.push_back(st->name());
       std::string name = st->name();
@@ -1379,12 +1493,14 @@ absl::Status PolicyStore::ResetPolicies(const std::vector<apipb::DefinedSet>& se
   auto restore = [&next](const Assignment& old, bool global) {
     Assignment a;
     for (int dir : {kImport, kExport}) {
-      const bool all_exist = std::all_of(old.policies[dir].begin(), old.policies[dir].end(),
-                                         [&](const std::string& n) { return next.policies_.contains(n); });
+      const bool all_exist =
+          std::all_of(old.policies[dir].begin(), old.policies[dir].end(),
+                      [&](const std::string& n) { return next.policies_.contains(n); });
       if (all_exist) {
         a.policies[dir] = old.policies[dir];
-        a.defaults[dir] = old.defaults[dir] == apipb::RouteAction::REJECT ? apipb::RouteAction::REJECT
-                                                                         : apipb::RouteAction::ACCEPT;
+        a.defaults[dir] = old.defaults[dir] == apipb::RouteAction::REJECT
+                              ? apipb::RouteAction::REJECT
+                              : apipb::RouteAction::ACCEPT;
       } else {
         a.defaults[dir] = global ? apipb::RouteAction::ACCEPT : apipb::RouteAction::NONE;
       }
@@ -1399,9 +1515,8 @@ absl::Status PolicyStore::ResetPolicies(const std::vector<apipb::DefinedSet>& se
 
 // ---- Assignments ----
 
-absl::StatusOr<PolicyStore::AssignmentId> PolicyStore::ResolveAssignment(const std::string& name,
-                                                                         apipb::PolicyDirection dir,
-                                                                         const PeerLookup& peers) const {
+absl::StatusOr<PolicyStore::AssignmentId> PolicyStore::ResolveAssignment(
+    const std::string& name, apipb::PolicyDirection dir, const PeerLookup& peers) const {
   if (name.empty()) return absl::InvalidArgumentError("empty table name");
   AssignmentId id;
   if (name != kGlobal) {
@@ -1414,7 +1529,8 @@ absl::StatusOr<PolicyStore::AssignmentId> PolicyStore::ResolveAssignment(const s
         kind = PeerKind::kRouteServerClient;
       }
     }
-    if (kind == PeerKind::kUnknown) return absl::NotFoundError(absl::StrCat("not found peer ", name));
+    if (kind == PeerKind::kUnknown)
+      return absl::NotFoundError(absl::StrCat("not found peer ", name));
     if (kind == PeerKind::kPeer) {
       return absl::FailedPreconditionError(
           absl::StrCat("non-rs-client peer ", name, " doesn't have per peer policy"));
@@ -1443,7 +1559,8 @@ absl::StatusOr<std::vector<std::string>> PolicyStore::ResolvePolicies(
     const RepeatedPtrField<apipb::Policy>& policies) const {
   std::vector<std::string> names;
   for (const apipb::Policy& p : policies) {
-    if (!policies_.contains(p.name())) return absl::NotFoundError(absl::StrCat("not found policy ", p.name()));
+    if (!policies_.contains(p.name()))
+      return absl::NotFoundError(absl::StrCat("not found policy ", p.name()));
     if (std::find(names.begin(), names.end(), p.name()) != names.end()) {
       return absl::InvalidArgumentError(absl::StrCat("duplicated policy ", p.name()));
     }
@@ -1469,7 +1586,8 @@ absl::Status PolicyStore::AddPolicyAssignment(const apipb::AddPolicyAssignmentRe
     list.push_back(std::move(n));
   }
   a->policies[id->dir] = std::move(list);
-  if (RequestDefault(r.default_action()) != apipb::RouteAction::NONE) a->defaults[id->dir] = r.default_action();
+  if (RequestDefault(r.default_action()) != apipb::RouteAction::NONE)
+    a->defaults[id->dir] = r.default_action();
   return absl::OkStatus();
 }
 
@@ -1489,7 +1607,9 @@ absl::Status PolicyStore::DeletePolicyAssignment(const apipb::DeletePolicyAssign
     return absl::OkStatus();
   }
   list.erase(std::remove_if(list.begin(), list.end(),
-                            [&](const std::string& n) { return std::find(names->begin(), names->end(), n) != names->end(); }),
+                            [&](const std::string& n) {
+                              return std::find(names->begin(), names->end(), n) != names->end();
+                            }),
              list.end());
   return absl::OkStatus();
 }
@@ -1504,13 +1624,14 @@ absl::Status PolicyStore::SetPolicyAssignment(const apipb::SetPolicyAssignmentRe
   if (!names.ok()) return names.status();
   Assignment* a = FindAssignment(*id);
   a->policies[id->dir] = *std::move(names);
-  if (RequestDefault(r.default_action()) != apipb::RouteAction::NONE) a->defaults[id->dir] = r.default_action();
+  if (RequestDefault(r.default_action()) != apipb::RouteAction::NONE)
+    a->defaults[id->dir] = r.default_action();
   return absl::OkStatus();
 }
 
-absl::Status PolicyStore::ListPolicyAssignment(const apipb::ListPolicyAssignmentRequest& req,
-                                               std::vector<apipb::ListPolicyAssignmentResponse>* out,
-                                               const PeerLookup& peers) const {
+absl::Status PolicyStore::ListPolicyAssignment(
+    const apipb::ListPolicyAssignmentRequest& req,
+    std::vector<apipb::ListPolicyAssignmentResponse>* out, const PeerLookup& peers) const {
   std::vector<std::string> names;
   if (req.name().empty()) {
     names.emplace_back(kGlobal);
@@ -1540,11 +1661,13 @@ absl::Status PolicyStore::ListPolicyAssignment(const apipb::ListPolicyAssignment
     }
   }
   // Nothing is sent when a name fails, as gobgpd collects the whole answer first.
-  out->insert(out->end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
+  out->insert(out->end(), std::make_move_iterator(list.begin()),
+              std::make_move_iterator(list.end()));
   return absl::OkStatus();
 }
 
-absl::Status PolicyStore::SetPeerPolicy(const IpAddress& client, const policy::AssignmentDef& apply) {
+absl::Status PolicyStore::SetPeerPolicy(const IpAddress& client,
+                                        const policy::AssignmentDef& apply) {
   Assignment& a = clients_[client];
   const std::vector<std::string>* lists[2] = {&apply.import_policies, &apply.export_policies};
   const policy::Disposition defaults[2] = {apply.default_import, apply.default_export};
@@ -1614,8 +1737,7 @@ absl::StatusOr<policy::PolicyConfig> PolicyStore::Build() const {
       case DefinedType::LARGE_COMMUNITY:
         c.sets.large_community_sets.push_back({set.name(), {set.list().begin(), set.list().end()}});
         break;
-      default:
-        break;
+      default: break;
     }
   }
   for (const auto& [name, stmts] : policies_) {
@@ -1624,7 +1746,8 @@ absl::StatusOr<policy::PolicyConfig> PolicyStore::Build() const {
     for (const std::string& sname : stmts) {
       auto it = statements_.find(sname);
       if (it == statements_.end()) {
-        return absl::InternalError(absl::StrCat("policy ", name, ": statement ", sname, " is gone"));
+        return absl::InternalError(
+            absl::StrCat("policy ", name, ": statement ", sname, " is gone"));
       }
       policy::StatementDef d = ToStatementDef(it->second.st);
       const Extras& x = it->second.extras;
@@ -1649,8 +1772,9 @@ absl::StatusOr<policy::PolicyConfig> PolicyStore::Build() const {
   return c;
 }
 
-absl::Status PolicyStore::Update(absl::FunctionRef<absl::Status(PolicyStore&)> op,
-                                 absl::FunctionRef<absl::Status(const policy::PolicyConfig&)> commit) {
+absl::Status PolicyStore::Update(
+    absl::FunctionRef<absl::Status(PolicyStore&)> op,
+    absl::FunctionRef<absl::Status(const policy::PolicyConfig&)> commit) {
   PolicyStore next = *this;
   if (absl::Status s = op(next); !s.ok()) return s;
   absl::StatusOr<policy::PolicyConfig> config = next.Build();

@@ -27,7 +27,8 @@
 // The store is a plain value and does no I/O. The API layer runs each change on a copy
 // and keeps the copy only when the server took the built config (Update() does that):
 //     absl::Status s = store.Update([&](PolicyStore& s) { return s.AddDefinedSet(req); },
-//                                   [&](const policy::PolicyConfig& c) { return server.SetPolicy(c); });
+//                                   [&](const policy::PolicyConfig& c) { return
+//                                   server.SetPolicy(c); });
 //
 // Error texts are gobgpd's where gobgpd has one ("can't delete. defined-set ps1 is in use",
 // "not found policy p9", "condition 0 is already set"). gobgpd returns them all as gRPC
@@ -211,7 +212,8 @@ class PolicyStore {
     std::string name;
     std::vector<StoredStatement> statements;
   };
-  absl::Status ResetPolicies(const std::vector<apipb::DefinedSet>& sets, std::vector<PolicyInput> policies);
+  absl::Status ResetPolicies(const std::vector<apipb::DefinedSet>& sets,
+                             std::vector<PolicyInput> policies);
 
   // (type, name) -> the set as gobgpd lists it; btree order is gobgpd's listing order.
   absl::btree_map<std::pair<int, std::string>, apipb::DefinedSet> sets_;

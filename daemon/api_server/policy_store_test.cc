@@ -56,7 +56,8 @@ apipb::DeleteDefinedSetRequest DelSet(const std::string& set_json, bool all) {
   return r;
 }
 
-std::vector<apipb::DefinedSet> Sets(const PolicyStore& s, apipb::DefinedType type, const std::string& name = "") {
+std::vector<apipb::DefinedSet> Sets(const PolicyStore& s, apipb::DefinedType type,
+                                    const std::string& name = "") {
   apipb::ListDefinedSetRequest req;
   req.set_defined_type(type);
   req.set_name(name);
@@ -134,8 +135,8 @@ R Assign(const std::string& name, int dir, std::vector<std::string> policies, in
   return r;
 }
 
-absl::StatusOr<std::vector<apipb::PolicyAssignment>> Assignments(const PolicyStore& s, const std::string& name,
-                                                                 int dir, const PeerLookup& peers = nullptr) {
+absl::StatusOr<std::vector<apipb::PolicyAssignment>> Assignments(
+    const PolicyStore& s, const std::string& name, int dir, const PeerLookup& peers = nullptr) {
   apipb::ListPolicyAssignmentRequest req;
   req.set_name(name);
   req.set_direction(static_cast<apipb::PolicyDirection>(dir));
@@ -152,7 +153,8 @@ std::string Summary(const PolicyStore& s, const std::string& name, int dir) {
   auto a = Assignments(s, name, dir);
   if (!a.ok()) return a.status().ToString();
   std::string out;
-  for (const apipb::Policy& p : a->at(0).policies()) absl::StrAppend(&out, out.empty() ? "" : ",", p.name());
+  for (const apipb::Policy& p : a->at(0).policies())
+    absl::StrAppend(&out, out.empty() ? "" : ",", p.name());
   return absl::StrCat(out, "/", apipb::RouteAction_Name(a->at(0).default_action()));
 }
 
@@ -186,34 +188,41 @@ TEST(PolicyStoreTest, PrefixSetsListInCritbitOrderWithRanges) {
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[
       {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24},
       {"ip_prefix":"192.168.0.0/16","mask_length_min":16,"mask_length_max":16},
-      {"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})")).ok());
+      {"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})"))
+                  .ok());
   // Appending: same prefix after the entries it has, new prefixes in address order; host
   // bits are cleared as net.ParseCIDR does.
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[
-      {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24}]})")).ok());
+      {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24}]})"))
+                  .ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[
-      {"ip_prefix":"9.1.2.3/8","mask_length_min":8,"mask_length_max":8}]})")).ok());
+      {"ip_prefix":"9.1.2.3/8","mask_length_min":8,"mask_length_max":8}]})"))
+                  .ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[
-      {"ip_prefix":"10.0.0.0/9","mask_length_min":9,"mask_length_max":9}]})")).ok());
+      {"ip_prefix":"10.0.0.0/9","mask_length_min":9,"mask_length_max":9}]})"))
+                  .ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps0"})")).ok());  // an empty set
   // What gobgpd 3.10 lists after the same requests.
-  EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX), ElementsAre(
-      EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps0"})")),
-      EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps1","prefixes":[
+  EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX),
+              ElementsAre(EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps0"})")),
+                          EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps1","prefixes":[
           {"ip_prefix":"9.0.0.0/8","mask_length_min":8,"mask_length_max":8},
           {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24},
           {"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8},
           {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24},
           {"ip_prefix":"10.0.0.0/9","mask_length_min":9,"mask_length_max":9},
           {"ip_prefix":"192.168.0.0/16","mask_length_min":16,"mask_length_max":16}]})"))));
-  EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX, "ps0"), ElementsAre(EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps0"})"))));
+  EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX, "ps0"),
+              ElementsAre(EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps0"})"))));
   EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX, "nope"), IsEmpty());
   EXPECT_THAT(Sets(s, apipb::DefinedType::NEIGHBOR), IsEmpty());
 
   // Removing entries takes every equal one; the emptied set stays.
   ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"name":"ps1","prefixes":[
       {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24},
-      {"ip_prefix":"172.16.0.0/12","mask_length_min":12,"mask_length_max":12}]})", false)).ok());
+      {"ip_prefix":"172.16.0.0/12","mask_length_min":12,"mask_length_max":12}]})",
+                                        false))
+                  .ok());
   EXPECT_EQ(Sets(s, apipb::DefinedType::PREFIX, "ps1")[0].prefixes_size(), 4);
   ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"name":"ps0"})", true)).ok());
   EXPECT_THAT(Sets(s, apipb::DefinedType::PREFIX, "ps0"), IsEmpty());
@@ -223,27 +232,40 @@ TEST(PolicyStoreTest, PrefixSetsListInCritbitOrderWithRanges) {
 TEST(PolicyStoreTest, PrefixSetErrors) {
   PolicyStore s;
   auto add = [&](const std::string& json) { return s.AddDefinedSet(AddSet(json)); };
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":30,"mask_length_max":20}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "invalid mask length range: 30..20"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":40}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "ipv4 mask length range outside scope :8..40"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"2001:db8::/32","mask_length_min":32,"mask_length_max":129}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "ipv6 mask length range outside scope :32..129"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"foo","mask_length_min":8,"mask_length_max":8}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: foo"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0","mask_length_min":8,"mask_length_max":8}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: 10.0.0.0"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/33","mask_length_min":8,"mask_length_max":8}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: 10.0.0.0/33"));
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8},
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":30,"mask_length_max":20}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "invalid mask length range: 30..20"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":40}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "ipv4 mask length range outside scope :8..40"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"2001:db8::/32","mask_length_min":32,"mask_length_max":129}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "ipv6 mask length range outside scope :32..129"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"foo","mask_length_min":8,"mask_length_max":8}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: foo"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0","mask_length_min":8,"mask_length_max":8}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: 10.0.0.0"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/33","mask_length_min":8,"mask_length_max":8}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "invalid CIDR address: 10.0.0.0/33"));
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8},
                                              {"ip_prefix":"2001:db8::/32","mask_length_min":32,"mask_length_max":32}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "multiple families"));
-  EXPECT_THAT(add(R"({"name":"","prefixes":[]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "empty neighbor set name"));  // sic, gobgpd
-  ASSERT_TRUE(add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})").ok());
-  EXPECT_THAT(add(R"({"name":"p","prefixes":[{"ip_prefix":"2001:db8::/32","mask_length_min":32,"mask_length_max":32}]})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "can't append different family"));
-  EXPECT_THAT(s.AddDefinedSet(apipb::AddDefinedSetRequest()), StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
+      StatusIs(absl::StatusCode::kInvalidArgument, "multiple families"));
+  EXPECT_THAT(
+      add(R"({"name":"","prefixes":[]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "empty neighbor set name"));  // sic, gobgpd
+  ASSERT_TRUE(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})")
+          .ok());
+  EXPECT_THAT(
+      add(R"({"name":"p","prefixes":[{"ip_prefix":"2001:db8::/32","mask_length_min":32,"mask_length_max":32}]})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "can't append different family"));
+  EXPECT_THAT(s.AddDefinedSet(apipb::AddDefinedSetRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
   EXPECT_THAT(s.DeleteDefinedSet(DelSet(R"({"name":"nope"})", true)),
               StatusIs(absl::StatusCode::kNotFound, "not found defined-set: nope"));
   // Nothing of the failed requests stuck.
@@ -260,11 +282,14 @@ TEST(PolicyStoreTest, DefinedSetTypes) {
   apipb::ListDefinedSetRequest req;
   req.set_defined_type(apipb::DefinedType::TAG);
   std::vector<apipb::ListDefinedSetResponse> out;
-  EXPECT_THAT(s.ListDefinedSet(req, &out), StatusIs(absl::StatusCode::kInvalidArgument, "invalid defined-set type: 2"));
+  EXPECT_THAT(s.ListDefinedSet(req, &out),
+              StatusIs(absl::StatusCode::kInvalidArgument, "invalid defined-set type: 2"));
   req.set_defined_type(static_cast<apipb::DefinedType>(42));
-  EXPECT_THAT(s.ListDefinedSet(req, &out), StatusIs(absl::StatusCode::kInvalidArgument, "invalid defined-set type: 42"));
+  EXPECT_THAT(s.ListDefinedSet(req, &out),
+              StatusIs(absl::StatusCode::kInvalidArgument, "invalid defined-set type: 42"));
   // One name may be used by sets of different types.
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"x","list":["10.0.0.1/32"]})")).ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"x","list":["10.0.0.1/32"]})")).ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"x","list":["1:1"]})")).ok());
   EXPECT_EQ(Sets(s, apipb::DefinedType::NEIGHBOR).size(), 1u);
   EXPECT_EQ(Sets(s, apipb::DefinedType::COMMUNITY).size(), 1u);
@@ -272,67 +297,109 @@ TEST(PolicyStoreTest, DefinedSetTypes) {
 
 TEST(PolicyStoreTest, NeighborSets) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.2.3/16"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns1","list":["2001:db8::1/128"]})")).ok());
-  EXPECT_THAT(Sets(s, apipb::DefinedType::NEIGHBOR), ElementsAre(EqualsProto(Json<apipb::DefinedSet>(
-      R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.0.0/16","2001:db8::1/128"]})"))));
+  ASSERT_TRUE(
+      s.AddDefinedSet(
+           AddSet(R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.2.3/16"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns1","list":["2001:db8::1/128"]})"))
+          .ok());
+  EXPECT_THAT(
+      Sets(s, apipb::DefinedType::NEIGHBOR),
+      ElementsAre(EqualsProto(Json<apipb::DefinedSet>(
+          R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.0.0/16","2001:db8::1/128"]})"))));
   // The API wants CIDRs (the gobgp CLI adds /32 itself).
   EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns1","list":["10.0.0.3"]})")),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid address or prefix: 10.0.0.3"));
   EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns1","list":["foo"]})")),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid address or prefix: foo"));
-  ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":1,"name":"ns1","list":["10.1.0.0/16"]})", false)).ok());
-  EXPECT_THAT(Sets(s, apipb::DefinedType::NEIGHBOR)[0].list(), ElementsAre("10.0.0.2/32", "2001:db8::1/128"));
+  ASSERT_TRUE(
+      s.DeleteDefinedSet(DelSet(R"({"defined_type":1,"name":"ns1","list":["10.1.0.0/16"]})", false))
+          .ok());
+  EXPECT_THAT(Sets(s, apipb::DefinedType::NEIGHBOR)[0].list(),
+              ElementsAre("10.0.0.2/32", "2001:db8::1/128"));
   ExpectCompiles(s);
 }
 
 TEST(PolicyStoreTest, AsPathSetsListSinglesFirstAndExpressionsAsCompiled) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(
-      R"({"defined_type":3,"name":"as1","list":["_65001_","65003","^65002_","_6500[0-9]$"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":3,"name":"as1","list":["^99999999999$","65004"]})")).ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"defined_type":3,"name":"as1","list":["_65001_","65003","^65002_","_6500[0-9]$"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":3,"name":"as1","list":["^99999999999$","65004"]})"))
+          .ok());
   // gobgpd: singles (in order), then expressions with '_' as GoBGP's boundary; an ASN
   // beyond 32 bits saturates (strconv.ParseUint).
   EXPECT_THAT(Sets(s, apipb::DefinedType::AS_PATH)[0].list(),
-              ElementsAre("_65001_", "^65002_", "^4294967295$", "65003", "(^|[,{}() ]|$)6500[0-9]$", "65004"));
+              ElementsAre("_65001_", "^65002_", "^4294967295$", "65003", "(^|[,{}() ]|$)6500[0-9]$",
+                          "65004"));
   EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":3,"name":"as1","list":["("]})")),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid regular expression: ("));
-  ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":3,"name":"as1","list":["^65002_","_6500[0-9]$"]})", false)).ok());
-  EXPECT_THAT(Sets(s, apipb::DefinedType::AS_PATH)[0].list(), ElementsAre("_65001_", "^4294967295$", "65003", "65004"));
+  ASSERT_TRUE(
+      s.DeleteDefinedSet(
+           DelSet(R"({"defined_type":3,"name":"as1","list":["^65002_","_6500[0-9]$"]})", false))
+          .ok());
+  EXPECT_THAT(Sets(s, apipb::DefinedType::AS_PATH)[0].list(),
+              ElementsAre("_65001_", "^4294967295$", "65003", "65004"));
   ExpectCompiles(s);
 }
 
 TEST(PolicyStoreTest, CommunitySetsListTheirRegularExpressions) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(
-      R"({"defined_type":4,"name":"cs1","list":["65001:100","100","no-export","NO_ADVERTISE","6500.:.*"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(
-      R"({"defined_type":5,"name":"es1","list":["rt:65001:100","soo:10.0.0.1:5","RT:4200000000:1","rt:.*:1"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":6,"name":"ls1","list":["1:2:3","^1:.*"]})")).ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"defined_type":4,"name":"cs1","list":["65001:100","100","no-export","NO_ADVERTISE","6500.:.*"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"defined_type":5,"name":"es1","list":["rt:65001:100","soo:10.0.0.1:5","RT:4200000000:1","rt:.*:1"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":6,"name":"ls1","list":["1:2:3","^1:.*"]})")).ok());
   EXPECT_THAT(Sets(s, apipb::DefinedType::COMMUNITY)[0].list(),
               ElementsAre("^65001:100$", "^0:100$", "^65535:65281$", "^65535:65282$", "6500.:.*"));
   EXPECT_THAT(Sets(s, apipb::DefinedType::EXT_COMMUNITY)[0].list(),
               ElementsAre("rt:^65001:100$", "soo:^10.0.0.1:5$", "rt:^4200000000:1$", "rt:.*:1"));
-  EXPECT_THAT(Sets(s, apipb::DefinedType::LARGE_COMMUNITY)[0].list(), ElementsAre("^1:2:3$", "^1:.*"));
+  EXPECT_THAT(Sets(s, apipb::DefinedType::LARGE_COMMUNITY)[0].list(),
+              ElementsAre("^1:2:3$", "^1:.*"));
 
-  EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"c","list":["["]})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, "error parsing regexp: missing closing ]: `[`"));
+  EXPECT_THAT(
+      s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"c","list":["["]})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, "error parsing regexp: missing closing ]: `[`"));
   EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"e","list":["xx:1"]})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, "unknown ext-community subtype. rt, soo, encap, lb is supported"));
-  EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"e","list":["rt"]})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, "invalid ext-community format([rt|soo|encap|lb]:<value>)"));
-  EXPECT_EQ(s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"e","list":["encap:vxlan"]})")).code(),
-            absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":6,"name":"l","list":["("]})")),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "invalid large-community format: error parsing regexp: missing closing ): `(`"));
+                       "unknown ext-community subtype. rt, soo, encap, lb is supported"));
+  EXPECT_THAT(s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"e","list":["rt"]})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "invalid ext-community format([rt|soo|encap|lb]:<value>)"));
+  EXPECT_EQ(
+      s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"e","list":["encap:vxlan"]})")).code(),
+      absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(
+      s.AddDefinedSet(AddSet(R"({"defined_type":6,"name":"l","list":["("]})")),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "invalid large-community format: error parsing regexp: missing closing ): `(`"));
 
   // Entries are removed by the expression they stand for, the ext-community subtype too.
-  ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":4,"name":"cs1","list":["no-export","0:100"]})", false)).ok());
-  EXPECT_THAT(Sets(s, apipb::DefinedType::COMMUNITY)[0].list(), ElementsAre("^65001:100$", "^65535:65282$", "6500.:.*"));
-  ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":5,"name":"es1","list":["soo:65001:100","rt:10.0.0.1:5"]})", false)).ok());
+  ASSERT_TRUE(s.DeleteDefinedSet(
+                   DelSet(R"({"defined_type":4,"name":"cs1","list":["no-export","0:100"]})", false))
+                  .ok());
+  EXPECT_THAT(Sets(s, apipb::DefinedType::COMMUNITY)[0].list(),
+              ElementsAre("^65001:100$", "^65535:65282$", "6500.:.*"));
+  ASSERT_TRUE(
+      s
+          .DeleteDefinedSet(DelSet(
+              R"({"defined_type":5,"name":"es1","list":["soo:65001:100","rt:10.0.0.1:5"]})", false))
+          .ok());
   EXPECT_EQ(Sets(s, apipb::DefinedType::EXT_COMMUNITY)[0].list_size(), 4);
-  ASSERT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":5,"name":"es1","list":["rt:65001:100"]})", false)).ok());
+  ASSERT_TRUE(s.DeleteDefinedSet(
+                   DelSet(R"({"defined_type":5,"name":"es1","list":["rt:65001:100"]})", false))
+                  .ok());
   EXPECT_THAT(Sets(s, apipb::DefinedType::EXT_COMMUNITY)[0].list(),
               ElementsAre("soo:^10.0.0.1:5$", "rt:^4200000000:1$", "rt:.*:1"));
   ExpectCompiles(s);
@@ -340,15 +407,26 @@ TEST(PolicyStoreTest, CommunitySetsListTheirRegularExpressions) {
 
 TEST(PolicyStoreTest, SetInUseCannotBeDeleted) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})")).ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})"))
+          .ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"ps1","list":["1:1"]})")).ok());
-  ASSERT_TRUE(s.AddStatement(AddStmt(R"({"name":"s1","conditions":{"prefix_set":{"name":"ps1"}}})")).ok());
+  ASSERT_TRUE(
+      s.AddStatement(AddStmt(R"({"name":"s1","conditions":{"prefix_set":{"name":"ps1"}}})")).ok());
   // A statement outside every policy does not hold its set.
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p1","statements":[{"name":"s1"}]})", true)).ok());
-  EXPECT_THAT(s.DeleteDefinedSet(DelSet(R"({"name":"ps1"})", true)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, "can't delete. defined-set ps1 is in use"));
+  EXPECT_THAT(
+      s.DeleteDefinedSet(DelSet(R"({"name":"ps1"})", true)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "can't delete. defined-set ps1 is in use"));
   // Entries may still go, and a set of another type with the same name is not in use.
-  EXPECT_TRUE(s.DeleteDefinedSet(DelSet(R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})", false)).ok());
+  EXPECT_TRUE(
+      s
+          .DeleteDefinedSet(DelSet(
+              R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})",
+              false))
+          .ok());
   EXPECT_TRUE(s.DeleteDefinedSet(DelSet(R"({"defined_type":4,"name":"ps1"})", true)).ok());
   ExpectCompiles(s);
 }
@@ -357,24 +435,30 @@ TEST(PolicyStoreTest, SetInUseCannotBeDeleted) {
 
 TEST(PolicyStoreTest, StatementsMergeAndListAsGobgpd) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})")).ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"name":"ps1","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8}]})"))
+          .ok());
   // The gobgp CLI's requests for:
   //   gobgp policy statement add st1
   //   gobgp policy statement st1 add condition prefix ps1
   //   ... add action med add 5 / as-prepend 0 0 / community replace
-  //   ... add condition afi-safi-in ipv4-unicast l2vpn-evpn / route-type local / as-path-length 0 eq
+  //   ... add condition afi-safi-in ipv4-unicast l2vpn-evpn / route-type local / as-path-length 0
+  //   eq
   //   ... add condition next-hop-in-list foo (ignored, as by gobgpd)
-  for (const char* json : {
-           R"({"name":"st1"})",
-           R"({"name":"st1","conditions":{"prefix_set":{"name":"ps1"}}})",
-           R"({"name":"st1","actions":{"med":{"type":0,"value":5}}})",
-           R"({"name":"st1","actions":{"as_prepend":{"asn":0,"repeat":0}}})",
-           R"({"name":"st1","actions":{"community":{"type":2}}})",
-           R"({"name":"st1","conditions":{"afi_safi_in":[{"afi":1,"safi":1},{"afi":25,"safi":70}]}})",
-           R"({"name":"st1","conditions":{"route_type":3}})",
-           R"({"name":"st1","conditions":{"as_path_length":{"type":0,"length":0}}})",
-           R"({"name":"st1","conditions":{"next_hop_in_list":["foo"]}})",
-       }) {
+  for (
+      const char* json : {
+          R"({"name":"st1"})",
+          R"({"name":"st1","conditions":{"prefix_set":{"name":"ps1"}}})",
+          R"({"name":"st1","actions":{"med":{"type":0,"value":5}}})",
+          R"({"name":"st1","actions":{"as_prepend":{"asn":0,"repeat":0}}})",
+          R"({"name":"st1","actions":{"community":{"type":2}}})",
+          R"({"name":"st1","conditions":{"afi_safi_in":[{"afi":1,"safi":1},{"afi":25,"safi":70}]}})",
+          R"({"name":"st1","conditions":{"route_type":3}})",
+          R"({"name":"st1","conditions":{"as_path_length":{"type":0,"length":0}}})",
+          R"({"name":"st1","conditions":{"next_hop_in_list":["foo"]}})",
+      }) {
     ASSERT_TRUE(s.AddStatement(AddStmt(json)).ok()) << json;
   }
   // gobgp -j policy statement st1 against gobgpd 3.10 after the same commands.
@@ -397,8 +481,11 @@ TEST(PolicyStoreTest, StatementsMergeAndListAsGobgpd) {
               StatusIs(absl::StatusCode::kInvalidArgument, "action 6 is not set"));
   EXPECT_THAT(del(R"({"name":"st1","conditions":{"rpki_result":2}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "condition 6 is not set"));
-  ASSERT_TRUE(del(R"({"name":"st1","actions":{"route_action":2}})").ok());  // the kind, not the value
-  ASSERT_TRUE(del(R"({"name":"st1","conditions":{"prefix_set":{"name":"other"}},"actions":{"med":{}}})").ok());
+  ASSERT_TRUE(
+      del(R"({"name":"st1","actions":{"route_action":2}})").ok());  // the kind, not the value
+  ASSERT_TRUE(
+      del(R"({"name":"st1","conditions":{"prefix_set":{"name":"other"}},"actions":{"med":{}}})")
+          .ok());
   EXPECT_THAT(Stmts(s, "st1"), ElementsAre(EqualsProto(Json<apipb::Statement>(R"({"name":"st1",
       "conditions":{"as_path_length":{},"rpki_result":-1,"route_type":3,
                     "afi_safi_in":[{"afi":1,"safi":1},{"afi":25,"safi":70}]},
@@ -418,25 +505,28 @@ TEST(PolicyStoreTest, StatementValuesAreNormalizedAsGobgpd) {
       "med":{"type":0,"value":0},
       "local_pref":{"value":0},
       "as_prepend":{"asn":65001,"repeat":258,"use_left_most":true},
-      "nexthop":{"address":"SELF"}}})")).ok());
+      "nexthop":{"address":"SELF"}}})"))
+                  .ok());
   ASSERT_TRUE(s.AddStatement(AddStmt(R"({"name":"b","conditions":{
       "next_hop_in_list":["10.0.0.1","10.1.2.3/16","2001:db8::1"],
       "as_path_length":{"type":4,"length":3},"rpki_result":7},
       "actions":{"route_action":9,"med":{"type":1,"value":-5},"community":{"type":1,"communities":["65001:100","no-export"]},
-                 "nexthop":{"address":"2001:DB8::1"}}})")).ok());
+                 "nexthop":{"address":"2001:DB8::1"}}})"))
+                  .ok());
   EXPECT_THAT(Stmts(s), ElementsAre(
-      // med MOD 0 lists as REPLACE 0 ("0"), a zero local-pref is no action, the prepend
-      // repeat is a uint8 and last-as drops the ASN.
-      EqualsProto(Json<apipb::Statement>(R"({"name":"a","conditions":{"rpki_result":-1},"actions":{
+                            // med MOD 0 lists as REPLACE 0 ("0"), a zero local-pref is no action,
+                            // the prepend repeat is a uint8 and last-as drops the ASN.
+                            EqualsProto(Json<apipb::Statement>(
+                                R"({"name":"a","conditions":{"rpki_result":-1},"actions":{
           "community":{"type":0,"communities":["65001:1","65535:65281","0:100"]},
           "ext_community":{"type":2,"communities":["rt:65001:100","soo:10.0.0.1:5","rt:64086.59904:1"]},
           "large_community":{"type":1,"communities":["^1:2:3$","^9:.*"]},
           "med":{"type":1,"value":0},
           "as_prepend":{"asn":0,"repeat":2,"use_left_most":true},
           "nexthop":{"self":true}}})")),
-      // REPLACE -5 lists as MOD -5; an unknown route action rejects; an unknown RPKI
-      // result is no condition; "ge" (4) is GoBGP's GE (1).
-      EqualsProto(Json<apipb::Statement>(R"({"name":"b","conditions":{
+                            // REPLACE -5 lists as MOD -5; an unknown route action rejects; an
+                            // unknown RPKI result is no condition; "ge" (4) is GoBGP's GE (1).
+                            EqualsProto(Json<apipb::Statement>(R"({"name":"b","conditions":{
           "next_hop_in_list":["10.0.0.1/32","10.1.0.0/16","2001:db8::1/128"],
           "as_path_length":{"type":1,"length":3},"rpki_result":-1},
           "actions":{"route_action":2,"med":{"type":0,"value":-5},
@@ -448,8 +538,10 @@ TEST(PolicyStoreTest, StatementValuesAreNormalizedAsGobgpd) {
 TEST(PolicyStoreTest, StatementErrors) {
   PolicyStore s;
   auto add = [&](const std::string& json) { return s.AddStatement(AddStmt(json)); };
-  EXPECT_THAT(add(R"({"name":""})"), StatusIs(absl::StatusCode::kInvalidArgument, "empty statement name"));
-  EXPECT_THAT(s.AddStatement(apipb::AddStatementRequest()), StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
+  EXPECT_THAT(add(R"({"name":""})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, "empty statement name"));
+  EXPECT_THAT(s.AddStatement(apipb::AddStatementRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
   EXPECT_THAT(add(R"({"name":"s","conditions":{"prefix_set":{"name":"nope"}}})"),
               StatusIs(absl::StatusCode::kNotFound, "not found prefix set nope"));
   EXPECT_THAT(add(R"({"name":"s","conditions":{"neighbor_set":{"name":"nope"}}})"),
@@ -471,34 +563,40 @@ TEST(PolicyStoreTest, StatementErrors) {
   EXPECT_THAT(add(R"({"name":"s","conditions":{"as_path_length":{"type":6,"length":2}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid as path length operator: "));
   EXPECT_THAT(add(R"({"name":"s","conditions":{"afi_safi_in":[{"afi":1,"safi":3}]}})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "unknown afi-safi-in type value: afi:AFI_IP safi:3"));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "unknown afi-safi-in type value: afi:AFI_IP safi:3"));
   EXPECT_THAT(add(R"({"name":"s","actions":{"community":{"type":0,"communities":["foo"]}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "failed to parse foo as community"));
-  EXPECT_THAT(add(R"({"name":"s","actions":{"community":{"type":1,"communities":["["]}}})"),
-              StatusIs(absl::StatusCode::kInvalidArgument, "error parsing regexp: missing closing ]: `[`"));
+  EXPECT_THAT(
+      add(R"({"name":"s","actions":{"community":{"type":1,"communities":["["]}}})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "error parsing regexp: missing closing ]: `[`"));
   EXPECT_THAT(add(R"({"name":"s","actions":{"community":{"type":5,"communities":["1:1"]}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid option name: "));
   EXPECT_THAT(add(R"({"name":"s","actions":{"ext_community":{"type":0,"communities":["rt:1"]}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "failed to parse"));
-  EXPECT_THAT(add(R"({"name":"s","actions":{"ext_community":{"type":0,"communities":["xx:1:1"]}}})"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "invalid ext-community (rt|soo|encap|lb):<value> | valid | not-found | invalid"));
+  EXPECT_THAT(
+      add(R"({"name":"s","actions":{"ext_community":{"type":0,"communities":["xx:1:1"]}}})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "invalid ext-community (rt|soo|encap|lb):<value> | valid | not-found | invalid"));
   EXPECT_THAT(add(R"({"name":"s","actions":{"large_community":{"type":0,"communities":["1:2"]}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid large community format"));
   EXPECT_THAT(add(R"({"name":"s","actions":{"nexthop":{"address":"1.2.3"}}})"),
               StatusIs(absl::StatusCode::kInvalidArgument, "invalid ip address format: 1.2.3"));
   EXPECT_THAT(Stmts(s), IsEmpty());
   // An empty set name is no condition, an unknown option with no values no action.
-  ASSERT_TRUE(add(R"({"name":"s","conditions":{"prefix_set":{"name":""}},"actions":{"community":{"type":5}}})").ok());
+  ASSERT_TRUE(
+      add(R"({"name":"s","conditions":{"prefix_set":{"name":""}},"actions":{"community":{"type":5}}})")
+          .ok());
   EXPECT_THAT(Stmts(s), ElementsAre(EqualsProto(Json<apipb::Statement>(
-      R"({"name":"s","conditions":{"rpki_result":-1},"actions":{}})"))));
+                            R"({"name":"s","conditions":{"rpki_result":-1},"actions":{}})"))));
 }
 
 TEST(PolicyStoreTest, StatementInUseCannotBeDeleted) {
   PolicyStore s;
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p1","statements":[{"name":"s1"}]})", false)).ok());
-  EXPECT_THAT(s.DeleteStatement(DelStmt(R"({"name":"s1"})", true)),
-              StatusIs(absl::StatusCode::kFailedPrecondition, "can't delete. statement s1 is in use"));
+  EXPECT_THAT(
+      s.DeleteStatement(DelStmt(R"({"name":"s1"})", true)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, "can't delete. statement s1 is in use"));
 }
 
 // ---- Policies ----
@@ -507,25 +605,36 @@ TEST(PolicyStoreTest, PoliciesReferOrDefineStatements) {
   PolicyStore s;
   ASSERT_TRUE(s.AddStatement(AddStmt(R"({"name":"st1","actions":{"route_action":2}})")).ok());
   // gobgp policy add pa st1 nope: gobgpd reports the error and adds "pa" anyway.
-  EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":"pa","statements":[{"name":"st1"},{"name":"nope"}]})", true)),
-              StatusIs(absl::StatusCode::kNotFound, "not found statement nope"));
+  EXPECT_THAT(
+      s.AddPolicy(AddPol(R"({"name":"pa","statements":[{"name":"st1"},{"name":"nope"}]})", true)),
+      StatusIs(absl::StatusCode::kNotFound, "not found statement nope"));
   EXPECT_THAT(Policies(s), IsEmpty());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"pb"})", true)).ok());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"pb","statements":[{"name":"st1"}]})", true)).ok());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"pb","statements":[{"name":"st1"}]})", true)).ok());
   EXPECT_EQ(Policies(s, "pb")[0].statements_size(), 2);  // appended, as gobgpd does
   // New statements: unnamed ones are "<policy>_stmt<i>"; an existing name is an error.
-  ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"a0","statements":[{"actions":{"route_action":1}},{"name":"x"}]})", false)).ok());
+  ASSERT_TRUE(
+      s
+          .AddPolicy(AddPol(
+              R"({"name":"a0","statements":[{"actions":{"route_action":1}},{"name":"x"}]})", false))
+          .ok());
   EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":"a1","statements":[{"name":"st1"}]})", false)),
               StatusIs(absl::StatusCode::kAlreadyExists, "statement st1 already defined"));
-  EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":"a1","statements":[{"name":"y"},{"name":"y"}]})", false)),
-              StatusIs(absl::StatusCode::kAlreadyExists, "statement y already defined"));
-  EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":""})", false)), StatusIs(absl::StatusCode::kInvalidArgument, "empty policy name"));
-  EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":"a1","statements":[{"name":"z","conditions":{"prefix_set":{"name":"ps9"}}}]})", false)),
-              StatusIs(absl::StatusCode::kNotFound, "not found prefix set ps9"));
+  EXPECT_THAT(
+      s.AddPolicy(AddPol(R"({"name":"a1","statements":[{"name":"y"},{"name":"y"}]})", false)),
+      StatusIs(absl::StatusCode::kAlreadyExists, "statement y already defined"));
+  EXPECT_THAT(s.AddPolicy(AddPol(R"({"name":""})", false)),
+              StatusIs(absl::StatusCode::kInvalidArgument, "empty policy name"));
+  EXPECT_THAT(
+      s.AddPolicy(AddPol(
+          R"({"name":"a1","statements":[{"name":"z","conditions":{"prefix_set":{"name":"ps9"}}}]})",
+          false)),
+      StatusIs(absl::StatusCode::kNotFound, "not found prefix set ps9"));
   EXPECT_THAT(PolicyNames(s), ElementsAre("a0", "pb"));  // sorted, as gobgpd sorts
   EXPECT_THAT(StatementNames(s), ElementsAre("a0_stmt0", "st1", "x"));
-  EXPECT_THAT(Policies(s, "a0"), ElementsAre(EqualsProto(Json<apipb::Policy>(R"({"name":"a0","statements":[
+  EXPECT_THAT(Policies(s, "a0"),
+              ElementsAre(EqualsProto(Json<apipb::Policy>(R"({"name":"a0","statements":[
       {"name":"a0_stmt0","conditions":{"rpki_result":-1},"actions":{"route_action":1}},
       {"name":"x","conditions":{"rpki_result":-1},"actions":{}}]})"))));
   EXPECT_THAT(Policies(s, "pb")[0].statements(0), EqualsProto(Stmts(s, "st1")[0]));
@@ -536,7 +645,8 @@ TEST(PolicyStoreTest, StatementChangesReachEveryPolicyUsingIt) {
   PolicyStore s;
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p1","statements":[{"name":"s1"}]})", false)).ok());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p2","statements":[{"name":"s1"}]})", true)).ok());
-  ASSERT_TRUE(s.AddStatement(AddStmt(R"({"name":"s1","actions":{"local_pref":{"value":200}}})")).ok());
+  ASSERT_TRUE(
+      s.AddStatement(AddStmt(R"({"name":"s1","actions":{"local_pref":{"value":200}}})")).ok());
   absl::StatusOr<policy::PolicyConfig> c = s.Build();
   ASSERT_TRUE(c.ok());
   ASSERT_EQ(c->policies.size(), 2u);
@@ -548,16 +658,22 @@ TEST(PolicyStoreTest, StatementChangesReachEveryPolicyUsingIt) {
 
 TEST(PolicyStoreTest, DeletePolicy) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p1","statements":[{"name":"s1"},{"name":"s2"},{"name":"s3"}]})", false)).ok());
+  ASSERT_TRUE(
+      s
+          .AddPolicy(AddPol(
+              R"({"name":"p1","statements":[{"name":"s1"},{"name":"s2"},{"name":"s3"}]})", false))
+          .ok());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p2","statements":[{"name":"s3"}]})", true)).ok());
-  ASSERT_TRUE(s.SetPolicyAssignment(Assign<apipb::SetPolicyAssignmentRequest>("global", 1, {"p2"})).ok());
+  ASSERT_TRUE(
+      s.SetPolicyAssignment(Assign<apipb::SetPolicyAssignmentRequest>("global", 1, {"p2"})).ok());
   EXPECT_THAT(s.DeletePolicy(DelPol(R"({"name":"nope"})", true, true)),
               StatusIs(absl::StatusCode::kNotFound, "not found policy: nope"));
   // In use by the import assignment (gobgpd 3.10 looks at export only and deletes it).
   EXPECT_THAT(s.DeletePolicy(DelPol(R"({"name":"p2"})", true, false)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "can't delete. policy p2 is in use"));
   // gobgp policy del p1 s1: the statement leaves the policy and stays defined.
-  ASSERT_TRUE(s.DeletePolicy(DelPol(R"({"name":"p1","statements":[{"name":"s1"}]})", false, false)).ok());
+  ASSERT_TRUE(
+      s.DeletePolicy(DelPol(R"({"name":"p1","statements":[{"name":"s1"}]})", false, false)).ok());
   EXPECT_EQ(Policies(s, "p1")[0].statements_size(), 2);
   EXPECT_THAT(StatementNames(s), ElementsAre("s1", "s2", "s3"));
   // The whole policy without preserve_statements: its statements no other policy uses go.
@@ -565,7 +681,8 @@ TEST(PolicyStoreTest, DeletePolicy) {
   EXPECT_THAT(PolicyNames(s), ElementsAre("p2"));
   EXPECT_THAT(StatementNames(s), ElementsAre("s1", "s3"));
   // With preserve_statements (the gobgp CLI) they stay.
-  apipb::DeletePolicyAssignmentRequest all = Assign<apipb::DeletePolicyAssignmentRequest>("global", 1, {});
+  apipb::DeletePolicyAssignmentRequest all =
+      Assign<apipb::DeletePolicyAssignmentRequest>("global", 1, {});
   all.set_all(true);
   ASSERT_TRUE(s.DeletePolicyAssignment(all).ok());
   ASSERT_TRUE(s.DeletePolicy(DelPol(R"({"name":"p2"})", true, true)).ok());
@@ -612,9 +729,12 @@ TEST(PolicyStoreTest, GlobalAssignments) {
   EXPECT_EQ(c->global.default_export, policy::Disposition::kReject);
   EXPECT_THAT(c->global.export_policies, ElementsAre("a0", "pb"));
 
-  EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("", 1, {})), StatusIs(absl::StatusCode::kInvalidArgument, "empty table name"));
-  EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("global", 0, {})), StatusIs(absl::StatusCode::kInvalidArgument, "invalid policy type"));
-  EXPECT_THAT(s.AddPolicyAssignment(Add()), StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
+  EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("", 1, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "empty table name"));
+  EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("global", 0, {})),
+              StatusIs(absl::StatusCode::kInvalidArgument, "invalid policy type"));
+  EXPECT_THAT(s.AddPolicyAssignment(Add()),
+              StatusIs(absl::StatusCode::kInvalidArgument, "nil request"));
   ExpectCompiles(s);
 }
 
@@ -632,21 +752,26 @@ TEST(PolicyStoreTest, RouteServerClientAssignments) {
   apply.import_policies = {"p1"};
   apply.default_import = policy::Disposition::kReject;
   apply.export_policies = {"p9"};
-  EXPECT_THAT(s.SetPeerPolicy(client, apply), StatusIs(absl::StatusCode::kNotFound, "not found policy p9"));
+  EXPECT_THAT(s.SetPeerPolicy(client, apply),
+              StatusIs(absl::StatusCode::kNotFound, "not found policy p9"));
   EXPECT_EQ(Summary(s, "10.0.0.3", 1), "p1/REJECT");
   EXPECT_EQ(Summary(s, "10.0.0.3", 2), "/ACCEPT");
   ASSERT_TRUE(s.AddPolicyAssignment(Assign<Add>("10.0.0.3", 2, {"p1"})).ok());
   EXPECT_EQ(Summary(s, "10.0.0.3", 2), "p1/ACCEPT");
 
   PeerLookup peers = [&](const IpAddress& a) {
-    return a == client ? PeerKind::kRouteServerClient : a == peer ? PeerKind::kPeer : PeerKind::kUnknown;
+    return a == client ? PeerKind::kRouteServerClient
+           : a == peer ? PeerKind::kPeer
+                       : PeerKind::kUnknown;
   };
   EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("10.0.0.4", 1, {"p1"}), peers),
-              StatusIs(absl::StatusCode::kFailedPrecondition, "non-rs-client peer 10.0.0.4 doesn't have per peer policy"));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "non-rs-client peer 10.0.0.4 doesn't have per peer policy"));
   EXPECT_THAT(s.AddPolicyAssignment(Assign<Add>("10.0.0.9", 1, {"p1"}), peers),
               StatusIs(absl::StatusCode::kNotFound, "not found peer 10.0.0.9"));
   EXPECT_THAT(Assignments(s, "10.0.0.4", 1, peers).status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition, "non-rs-client peer 10.0.0.4 doesn't have per peer policy"));
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       "non-rs-client peer 10.0.0.4 doesn't have per peer policy"));
 
   auto all = Assignments(s, "", 0);
   ASSERT_TRUE(all.ok());
@@ -675,11 +800,15 @@ TEST(PolicyStoreTest, RouteServerClientAssignments) {
 policy::PolicyConfig SampleConfig() {
   policy::PolicyConfig c;
   const Prefix p10 = *Prefix::Parse("10.0.0.0/8");
-  c.sets.prefix_sets.push_back({"ps1", {{p10, 16, 24}, policy::ExactPrefix(*Prefix::Parse("192.168.0.0/16")),
-                                        policy::ExactPrefix(p10)}});
-  c.sets.neighbor_sets.push_back({"ns1", {*Prefix::Parse("10.0.0.2/32"), *Prefix::Parse("10.1.0.0/16")}});
+  c.sets.prefix_sets.push_back({"ps1",
+                                {{p10, 16, 24},
+                                 policy::ExactPrefix(*Prefix::Parse("192.168.0.0/16")),
+                                 policy::ExactPrefix(p10)}});
+  c.sets.neighbor_sets.push_back(
+      {"ns1", {*Prefix::Parse("10.0.0.2/32"), *Prefix::Parse("10.1.0.0/16")}});
   c.sets.community_sets.push_back({"cs1", {"65001:100", "100", "no-export", "6500.:.*"}});
-  c.sets.ext_community_sets.push_back({"es1", {"rt:65001:100", "soo:10.0.0.1:5", "rt:4200000000:1"}});
+  c.sets.ext_community_sets.push_back(
+      {"es1", {"rt:65001:100", "soo:10.0.0.1:5", "rt:4200000000:1"}});
   c.sets.large_community_sets.push_back({"ls1", {"1:2:3", "^1:.*"}});
   c.sets.as_path_sets.push_back({"as1", {"_65001_", "^65002_", "65003", "_6500[0-9]$"}});
 
@@ -729,22 +858,26 @@ constexpr char kGobgpdPolicies[] = R"([
 TEST(PolicyStoreTest, FromConfigListsWhatGobgpdLists) {
   absl::StatusOr<PolicyStore> s = PolicyStore::FromConfig(SampleConfig());
   ASSERT_TRUE(s.ok()) << s.status();
-  apipb::RoutingPolicy want = Json<apipb::RoutingPolicy>(absl::StrCat(R"({"policies":)", kGobgpdPolicies, "}"));
+  apipb::RoutingPolicy want =
+      Json<apipb::RoutingPolicy>(absl::StrCat(R"({"policies":)", kGobgpdPolicies, "}"));
   std::vector<apipb::Policy> got = Policies(*s);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_THAT(got[0], EqualsProto(want.policies(0)));
   EXPECT_THAT(got[1], EqualsProto(want.policies(1)));
-  EXPECT_THAT(Sets(*s, apipb::DefinedType::PREFIX), ElementsAre(EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps1","prefixes":[
+  EXPECT_THAT(Sets(*s, apipb::DefinedType::PREFIX),
+              ElementsAre(EqualsProto(Json<apipb::DefinedSet>(R"({"name":"ps1","prefixes":[
       {"ip_prefix":"10.0.0.0/8","mask_length_min":16,"mask_length_max":24},
       {"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":8},
       {"ip_prefix":"192.168.0.0/16","mask_length_min":16,"mask_length_max":16}]})"))));
-  EXPECT_THAT(Sets(*s, apipb::DefinedType::NEIGHBOR), ElementsAre(EqualsProto(Json<apipb::DefinedSet>(
-      R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.0.0/16"]})"))));
+  EXPECT_THAT(Sets(*s, apipb::DefinedType::NEIGHBOR),
+              ElementsAre(EqualsProto(Json<apipb::DefinedSet>(
+                  R"({"defined_type":1,"name":"ns1","list":["10.0.0.2/32","10.1.0.0/16"]})"))));
   EXPECT_THAT(Sets(*s, apipb::DefinedType::COMMUNITY)[0].list(),
               ElementsAre("^65001:100$", "^0:100$", "^65535:65281$", "6500.:.*"));
   EXPECT_THAT(Sets(*s, apipb::DefinedType::EXT_COMMUNITY)[0].list(),
               ElementsAre("rt:^65001:100$", "soo:^10.0.0.1:5$", "rt:^4200000000:1$"));
-  EXPECT_THAT(Sets(*s, apipb::DefinedType::LARGE_COMMUNITY)[0].list(), ElementsAre("^1:2:3$", "^1:.*"));
+  EXPECT_THAT(Sets(*s, apipb::DefinedType::LARGE_COMMUNITY)[0].list(),
+              ElementsAre("^1:2:3$", "^1:.*"));
   EXPECT_THAT(Sets(*s, apipb::DefinedType::AS_PATH)[0].list(),
               ElementsAre("_65001_", "^65002_", "65003", "(^|[,{}() ]|$)6500[0-9]$"));
   auto exp = Assignments(*s, "global", 2);
@@ -774,7 +907,8 @@ TEST(PolicyStoreTest, FromConfigKeepsKbgpOnlyConditionsAndActions) {
   absl::StatusOr<PolicyStore> s = PolicyStore::FromConfig(c);
   ASSERT_TRUE(s.ok()) << s.status();
   // An API change elsewhere keeps them.
-  ASSERT_TRUE(s->AddStatement(AddStmt(R"({"name":"s","actions":{"local_pref":{"value":7}}})")).ok());
+  ASSERT_TRUE(
+      s->AddStatement(AddStmt(R"({"name":"s","actions":{"local_pref":{"value":7}}})")).ok());
   absl::StatusOr<policy::PolicyConfig> b = s->Build();
   ASSERT_TRUE(b.ok());
   const policy::StatementDef& got = b->policies.at(0).statements.at(0);
@@ -794,7 +928,8 @@ TEST(PolicyStoreTest, FromConfigRefusesDuplicateStatementNames) {
   c.policies.push_back({"p1", {st}});
   c.policies.push_back({"p2", {st}});
   EXPECT_THAT(PolicyStore::FromConfig(c).status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, "duplicated statement name. statement name must be unique"));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "duplicated statement name. statement name must be unique"));
 }
 
 TEST(PolicyStoreTest, SetPoliciesReplacesAndKeepsAssignmentsByName) {
@@ -811,22 +946,28 @@ TEST(PolicyStoreTest, SetPoliciesReplacesAndKeepsAssignmentsByName) {
   EXPECT_THAT(StatementNames(*s), ElementsAre("a0_stmt0"));
   // Parsed twice, as gobgpd does (newConfigPolicyFromApiStruct, then reload).
   EXPECT_THAT(Stmts(*s)[0].actions().large_community().communities(), ElementsAre("^^1:2:3$$"));
-  EXPECT_THAT(Sets(*s, apipb::DefinedType::COMMUNITY)[0].list(), ElementsAre("^2:2$"));  // the later one
+  EXPECT_THAT(Sets(*s, apipb::DefinedType::COMMUNITY)[0].list(),
+              ElementsAre("^2:2$"));  // the later one
   EXPECT_THAT(Sets(*s, apipb::DefinedType::PREFIX), IsEmpty());
   // Export named a0 and p1: p1 is gone, so it is emptied (accept); import (p1, reject) too.
   EXPECT_EQ(Summary(*s, "global", 2), "/ACCEPT");
   EXPECT_EQ(Summary(*s, "global", 1), "/ACCEPT");
   ExpectCompiles(*s);
 
-  ASSERT_TRUE(s->SetPolicyAssignment(Assign<apipb::SetPolicyAssignmentRequest>("global", 2, {"a0"}, 2)).ok());
+  ASSERT_TRUE(
+      s->SetPolicyAssignment(Assign<apipb::SetPolicyAssignmentRequest>("global", 2, {"a0"}, 2))
+          .ok());
   ASSERT_TRUE(s->SetPolicies(req).ok());
   EXPECT_EQ(Summary(*s, "global", 2), "a0/REJECT");
 
-  EXPECT_THAT(s->SetPolicies(Json<apipb::SetPoliciesRequest>(R"({"policies":[{"name":"x"},{"name":"x"}]})")),
-              StatusIs(absl::StatusCode::kInvalidArgument, "duplicated policy name. policy name must be unique"));
-  EXPECT_THAT(s->SetPolicies(Json<apipb::SetPoliciesRequest>(
-                  R"({"policies":[{"name":"x","statements":[{"conditions":{"prefix_set":{"name":"none"}}}]}]})")),
-              StatusIs(absl::StatusCode::kNotFound, "not found prefix set none"));
+  EXPECT_THAT(s->SetPolicies(
+                  Json<apipb::SetPoliciesRequest>(R"({"policies":[{"name":"x"},{"name":"x"}]})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "duplicated policy name. policy name must be unique"));
+  EXPECT_THAT(
+      s->SetPolicies(Json<apipb::SetPoliciesRequest>(
+          R"({"policies":[{"name":"x","statements":[{"conditions":{"prefix_set":{"name":"none"}}}]}]})")),
+      StatusIs(absl::StatusCode::kNotFound, "not found prefix set none"));
   EXPECT_THAT(s->SetPolicies(Json<apipb::SetPoliciesRequest>(R"({"defined_sets":[{"name":""}]})")),
               StatusIs(absl::StatusCode::kInvalidArgument, "empty neighbor set name"));
   EXPECT_THAT(PolicyNames(*s), ElementsAre("a0"));  // failed requests changed nothing
@@ -836,12 +977,22 @@ TEST(PolicyStoreTest, SetPoliciesReplacesAndKeepsAssignmentsByName) {
 
 TEST(PolicyStoreTest, BuildEvaluatesLikeGobgpd) {
   PolicyStore s;
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"name":"ps","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":24}]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":3,"name":"as","list":["_65001_","^6500[23]_"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"cs","list":["65001:100","no-export"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"es","list":["rt:65001:100"]})")).ok());
+  ASSERT_TRUE(
+      s
+          .AddDefinedSet(AddSet(
+              R"({"name":"ps","prefixes":[{"ip_prefix":"10.0.0.0/8","mask_length_min":8,"mask_length_max":24}]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":3,"name":"as","list":["_65001_","^6500[23]_"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":4,"name":"cs","list":["65001:100","no-export"]})"))
+          .ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":5,"name":"es","list":["rt:65001:100"]})")).ok());
   ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":6,"name":"ls","list":["1:2:3"]})")).ok());
-  ASSERT_TRUE(s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns","list":["10.0.0.0/24"]})")).ok());
+  ASSERT_TRUE(
+      s.AddDefinedSet(AddSet(R"({"defined_type":1,"name":"ns","list":["10.0.0.0/24"]})")).ok());
   ASSERT_TRUE(s.AddPolicy(AddPol(R"({"name":"p","statements":[{"name":"s",
       "conditions":{"prefix_set":{"name":"ps","type":2},"neighbor_set":{"name":"ns"},"as_path_set":{"name":"as","type":1},
                     "community_set":{"name":"cs"},"ext_community_set":{"name":"es"},"large_community_set":{"name":"ls"},
@@ -851,8 +1002,11 @@ TEST(PolicyStoreTest, BuildEvaluatesLikeGobgpd) {
                  "ext_community":{"type":0,"communities":["soo:65001:1"]},
                  "large_community":{"type":2,"communities":["9:9:9"]},
                  "med":{"type":0,"value":-3},"local_pref":{"value":50},
-                 "as_prepend":{"asn":65000,"repeat":3},"nexthop":{"unchanged":true}}}]})", false)).ok());
-  ASSERT_TRUE(s.AddPolicyAssignment(Assign<apipb::AddPolicyAssignmentRequest>("global", 1, {"p"})).ok());
+                 "as_prepend":{"asn":65000,"repeat":3},"nexthop":{"unchanged":true}}}]})",
+                                 false))
+                  .ok());
+  ASSERT_TRUE(
+      s.AddPolicyAssignment(Assign<apipb::AddPolicyAssignmentRequest>("global", 1, {"p"})).ok());
   absl::StatusOr<policy::PolicyConfig> c = s.Build();
   ASSERT_TRUE(c.ok()) << c.status();
   const policy::StatementDef& d = c->policies.at(0).statements.at(0);
@@ -891,10 +1045,14 @@ TEST(PolicyStoreTest, UpdateRollsBackWhenTheServerRefuses) {
   auto add_assignment = [](PolicyStore& st) {
     return st.AddPolicyAssignment(Assign<apipb::AddPolicyAssignmentRequest>("global", 1, {"p"}));
   };
-  EXPECT_THAT(s.Update(add_assignment, refuse), StatusIs(absl::StatusCode::kInternal, "server says no"));
+  EXPECT_THAT(s.Update(add_assignment, refuse),
+              StatusIs(absl::StatusCode::kInternal, "server says no"));
   EXPECT_EQ(Summary(s, "global", 1), "/ACCEPT");
   // An operation that fails never reaches the server.
-  EXPECT_FALSE(s.Update([](PolicyStore& st) { return st.AddPolicy(AddPol(R"({"name":""})", false)); }, accept).ok());
+  EXPECT_FALSE(
+      s.Update([](PolicyStore& st) { return st.AddPolicy(AddPol(R"({"name":""})", false)); },
+               accept)
+          .ok());
   EXPECT_EQ(commits, 1);
   ASSERT_TRUE(s.Update(add_assignment, accept).ok());
   EXPECT_EQ(Summary(s, "global", 1), "p/ACCEPT");
@@ -934,9 +1092,11 @@ TEST(PolicyStoreTest, ErrorsAreUserErrorsNeverCrashes) {
     // The server refuses what kbgp's policy module cannot run (and the store stays as it
     // was); everything else compiles.
     const std::string name = AddStmt(r).statement().name();
-    const auto req = AddPol(absl::StrCat(R"({"name":"P)", name, R"(","statements":[{"name":")", name, R"("}]})"), true);
-    absl::Status u = s.Update([&](PolicyStore& next) { return next.AddPolicy(req); },
-                              [](const policy::PolicyConfig& c) { return policy::PolicyEngine().Load(c); });
+    const auto req = AddPol(
+        absl::StrCat(R"({"name":"P)", name, R"(","statements":[{"name":")", name, R"("}]})"), true);
+    absl::Status u =
+        s.Update([&](PolicyStore& next) { return next.AddPolicy(req); },
+                 [](const policy::PolicyConfig& c) { return policy::PolicyEngine().Load(c); });
     EXPECT_TRUE(u.ok() || IsUserError(u)) << r << ": " << u;
   }
   ExpectCompiles(s);
