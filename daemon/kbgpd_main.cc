@@ -6,11 +6,13 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "asio/signal_set.hpp"
+#include "daemon/api_server/api_server.h"
 #include "daemon/common/event_loop.h"
 #include "daemon/common/log.h"
 #include "daemon/config/apply.h"
@@ -26,7 +28,13 @@ constexpr char kUsage[] =
     "  -t, --config-type TYPE   config format; only yaml is supported\n"
     "  -l, --log-level LEVEL    debug, info, warn, error (default info)\n"
     "      --log-json           one JSON object per log line\n"
-    "      --api-hosts ADDRS    gRPC API addresses (default 127.0.0.1:50051)\n"
+    "      --api-hosts ADDRS    gRPC API addresses, comma-separated: IP:PORT, [IPv6]:PORT,\n"
+    "                           :PORT (every address, gobgpd's default) or unix://PATH\n"
+    "                           (default 127.0.0.1:50051); \"none\" serves no API\n"
+    "      --tls                serve the API over TLS (needs the two files below)\n"
+    "      --tls-cert-file FILE server certificate (PEM)\n"
+    "      --tls-key-file FILE  server private key (PEM)\n"
+    "      --tls-client-ca-file FILE  require client certificates signed by this CA (mTLS)\n"
     "  -d, --dry-run            check the config file and exit\n"
     "  -p, --log-plain, --pprof-disable, --disable-stdlog   accepted for gobgpd compatibility\n";
 
@@ -37,6 +45,10 @@ struct Flags {
   bool log_json = false;
   bool dry_run = false;
   std::string api_hosts = "127.0.0.1:50051";
+  bool tls = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 // Accepts "-f X", "--config-file X" and "--config-file=X". Returns an error text or "".
@@ -69,6 +81,14 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
       if (!value(&flags->log_level)) return absl::StrCat(arg, " needs a level");
     } else if (arg == "--api-hosts") {
       if (!value(&flags->api_hosts)) return absl::StrCat(arg, " needs addresses");
+    } else if (arg == "--tls") {
+      flags->tls = true;
+    } else if (arg == "--tls-cert-file") {
+      if (!value(&flags->tls_cert_file)) return absl::StrCat(arg, " needs a file name");
+    } else if (arg == "--tls-key-file") {
+      if (!value(&flags->tls_key_file)) return absl::StrCat(arg, " needs a file name");
+    } else if (arg == "--tls-client-ca-file") {
+      if (!value(&flags->tls_client_ca_file)) return absl::StrCat(arg, " needs a file name");
     } else if (arg == "--log-json") {
       flags->log_json = true;
     } else if (arg == "-d" || arg == "--dry-run") {
@@ -122,13 +142,32 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
+  api_server::ApiOptions api_options;
+  const bool api_enabled = flags.api_hosts != "none";
+  if (api_enabled) {
+    auto hosts = api_server::ParseApiHosts(flags.api_hosts);
+    if (!hosts.ok()) {
+      std::fprintf(stderr, "kbgpd: %s\n", std::string(hosts.status().message()).c_str());
+      return 2;
+    }
+    api_options.hosts = *std::move(hosts);
+    api_options.tls = flags.tls;
+    api_options.cert_file = flags.tls_cert_file;
+    api_options.key_file = flags.tls_key_file;
+    api_options.client_ca_file = flags.tls_client_ca_file;
+    if (!flags.tls && (!flags.tls_cert_file.empty() || !flags.tls_client_ca_file.empty())) {
+      std::fprintf(stderr, "kbgpd: TLS files given without --tls\n");
+      return 2;
+    }
+  } else if (!cfg) {
+    std::fprintf(stderr, "kbgpd: with --api-hosts none a config file (-f) is needed\n");
+    return 2;
+  }
+
   EventLoop loop;
   server::BgpServer server(loop);
-  // The gRPC API (--api-hosts) comes with the API issue; until then a config file is the only
-  // way to start BGP, and saying so beats listening on a port that answers nothing.
   LogInfo("kbgpd starting", {{"config", flags.config_file.empty() ? "(none)" : flags.config_file},
-                             {"api_hosts", flags.api_hosts},
-                             {"api", "not implemented yet"}});
+                             {"api_hosts", flags.api_hosts}});
   if (cfg) {
     absl::Status s = config::ApplyInitial(server, *cfg);
     if (!s.ok()) {
@@ -136,8 +175,17 @@ int Main(int argc, char** argv) {
       return 1;
     }
   } else {
-    LogWarn("no config file: BGP is not started (StartBgp over the API is not implemented yet)");
+    LogInfo("no config file: waiting for StartBgp on the API");
   }
+  api_server::ApiServer api(loop, server);
+  if (api_enabled) {
+    absl::Status s = api.Start(api_options);
+    if (!s.ok()) {
+      LogError("cannot start the gRPC API", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
+  std::thread api_stopper;
 
   LoopTimer grace(loop);
   asio::signal_set signals(loop.context(), SIGINT, SIGTERM, SIGHUP);
@@ -165,13 +213,21 @@ int Main(int argc, char** argv) {
       signals.async_wait(on_signal);
       return;
     }
+    if (api_stopper.joinable()) return;  // a second signal while stopping
     LogInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
     server.Stop();
-    // Give the Cease NOTIFICATIONs a moment to leave before the process exits.
-    grace.Start(std::chrono::milliseconds(200), [&loop]() { loop.Stop(); });
+    // The API's handlers wait on this loop, so the API stops on a thread of its own while
+    // the loop still runs; then the Cease NOTIFICATIONs get a moment to leave.
+    api_stopper = std::thread([&]() {
+      api.Shutdown();
+      loop.Post([&]() {
+        grace.Start(std::chrono::milliseconds(200), [&loop]() { loop.Stop(); });
+      });
+    });
   };
   signals.async_wait(on_signal);
   loop.Run();
+  if (api_stopper.joinable()) api_stopper.join();
   return 0;
 }
 

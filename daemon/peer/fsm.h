@@ -179,6 +179,7 @@ struct SessionConfig {
   uint32_t idle_hold_time = 30;         // first restart delay after a drop; 0 disables damping
   uint32_t idle_hold_time_max = 300;    // cap of the doubling
   uint32_t idle_hold_stable_time = 300;  // Established this long resets the backoff
+  friend bool operator==(const SessionConfig&, const SessionConfig&) = default;
 };
 
 // §8.2.2 OpenSent: "the HoldTimer is set to a large value ... A HoldTimer value of 4 minutes

@@ -50,6 +50,7 @@ struct FamilyOptions {
   bool add_path_receive = false;  // RFC 7911
   bool add_path_send = false;
   bool gr_forwarding_state = false;  // RFC 4724 per-family F bit in our GR capability
+  friend bool operator==(const FamilyOptions&, const FamilyOptions&) = default;
 };
 
 struct SessionOptions {
@@ -86,6 +87,8 @@ struct SessionOptions {
   size_t write_low_water = 1 << 20;   // OnWritable once the queue drains below this
 
   bool ibgp() const { return peer_as == local_as; }
+  // Equal options: an update can keep the session up.
+  friend bool operator==(const SessionOptions&, const SessionOptions&) = default;
 };
 
 // The outcome of capability negotiation, fixed when the peer's OPEN is accepted.
@@ -114,6 +117,8 @@ struct Negotiated {
   bool graceful_restart = false;  // both sides advertised GR
   std::string peer_hostname;
   std::string peer_domain;
+  // Every capability of the peer's OPEN, in order (the API lists them as remote_cap).
+  std::vector<wire::Capability> peer_capabilities;
 
   wire::CodecOptions decode;  // to decode the peer's messages
   wire::CodecOptions encode;  // to encode ours
@@ -200,6 +205,10 @@ class Session {
   // Time since Established; zero when not Established.
   std::chrono::nanoseconds uptime() const;
   uint64_t flops() const { return flops_; }  // drops from Established
+  // When the session last reached Established (kept after it drops; unset if it never did),
+  // and when it was created or last left Established: gobgpd's uptime and downtime.
+  std::optional<Clock::TimePoint> last_up_at() const { return last_up_at_; }
+  Clock::TimePoint last_down_at() const { return last_down_at_; }
   const std::string& last_error() const { return last_error_; }
   DownReason last_down_reason() const { return last_down_reason_; }
   const std::optional<wire::Notification>& last_notification_received() const {
@@ -283,6 +292,8 @@ class Session {
   DownReason last_down_reason_ = DownReason::kNone;
   std::optional<wire::Notification> last_notification_received_;
   std::optional<Clock::TimePoint> established_at_;
+  std::optional<Clock::TimePoint> last_up_at_;
+  Clock::TimePoint last_down_at_;
   bool backlogged_ = false;
   std::shared_ptr<bool> alive_;  // for callbacks posted to the loop
 };

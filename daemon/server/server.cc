@@ -121,6 +121,11 @@ const peer::Session* BgpServer::FindSession(const IpAddress& address) const {
   return it == neighbors_.end() ? nullptr : it->second->session.get();
 }
 
+rib::PeerId BgpServer::PeerIdOf(const IpAddress& address) const {
+  auto it = neighbors_.find(address);
+  return it == neighbors_.end() ? rib::kLocalPeer : it->second->rib_id;
+}
+
 rib::PeerInfo BgpServer::MakePeerInfo(const NeighborSpec& spec) const {
   rib::PeerInfo info = spec.rib;
   info.local_as = spec.session.local_as;

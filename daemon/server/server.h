@@ -50,6 +50,7 @@ struct NeighborSpec {
   rib::PeerInfo rib;
   bool admin_down = false;
   std::string description;
+  std::string peer_group;  // the peer group it was made from (API's conf.peer_group)
 };
 
 struct NeighborStatus {
@@ -148,6 +149,8 @@ class BgpServer : public peer::SessionHandler {
   // One pass over the table for all neighbors' route counts.
   std::vector<NeighborStatus> ListNeighbors() const;
   const peer::Session* FindSession(const IpAddress& address) const;
+  // The neighbor's index in the Rib (0, the local peer, when unknown).
+  rib::PeerId PeerIdOf(const IpAddress& address) const;
   rib::Rib* rib() { return rib_.get(); }
 
   // peer::SessionHandler

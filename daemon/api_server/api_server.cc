@@ -1,0 +1,1504 @@
+#include "daemon/api_server/api_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "api/gobgp.grpc.pb.h"
+#include "api/gobgp.pb.h"
+#include "daemon/api_server/convert.h"
+#include "daemon/api_server/policy_store.h"
+#include "daemon/common/log.h"
+#include "daemon/rib/decision.h"
+
+namespace kbgp::api_server {
+namespace {
+
+using google::protobuf::Empty;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  grpc::StatusCode code;
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case absl::StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
+    case absl::StatusCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
+    case absl::StatusCode::kFailedPrecondition:
+      code = grpc::StatusCode::FAILED_PRECONDITION;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+      break;
+    case absl::StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
+    case absl::StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
+    case absl::StatusCode::kCancelled: code = grpc::StatusCode::CANCELLED; break;
+    default: code = grpc::StatusCode::UNKNOWN; break;
+  }
+  return grpc::Status(code, std::string(s.message()));
+}
+
+grpc::Status Invalid(absl::string_view msg) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(msg));
+}
+
+grpc::Status NotImplemented(absl::string_view rpc) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      absl::StrCat(rpc, " is not implemented by kbgpd (see api/README.md)"));
+}
+
+absl::StatusOr<IpAddress> ParseAddress(absl::string_view text, absl::string_view what) {
+  auto a = IpAddress::Parse(text);
+  if (!a.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid ", what, " address: \"", text, "\""));
+  }
+  return *a;
+}
+
+// RFC 4122 version 4 UUID bytes, as gobgpd returns from AddPath.
+std::string NewUuid() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard<std::mutex> lock(mu);
+  std::string b(16, '\0');
+  for (int i = 0; i < 16; i += 8) {
+    uint64_t v = rng();
+    for (int k = 0; k < 8; ++k) b[static_cast<size_t>(i + k)] = static_cast<char>(v >> (8 * k));
+  }
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  return b;
+}
+
+std::string ReadFile(const std::string& path, absl::Status* status) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *status = absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+    return "";
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// StartBgp's Global -> the server's start parameters, with gobgpd's defaults (port 0 is
+// 179, -1 does not listen; no listen addresses: 0.0.0.0 and ::).
+absl::StatusOr<server::GlobalSpec> GlobalFromApi(const apipb::Global& g) {
+  server::GlobalSpec spec;
+  if (g.asn() == 0) return absl::InvalidArgumentError("invalid AS number: 0");
+  spec.as = g.asn();
+  auto rid = IpAddress::Parse(g.router_id());
+  if (!rid.ok() || !rid->is_v4() || rid->v4() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid router-id: \"", g.router_id(), "\""));
+  }
+  spec.router_id = rid->v4();
+  if (g.listen_port() < -1 || g.listen_port() > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid listen port: ", g.listen_port()));
+  }
+  spec.port = g.listen_port() == 0 ? 179 : g.listen_port();
+  for (const std::string& a : g.listen_addresses()) {
+    auto addr = IpAddress::Parse(a);
+    if (!addr.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid listen address: \"", a, "\""));
+    }
+    spec.listen_addresses.push_back(*addr);
+  }
+  if (!g.bind_to_device().empty()) {
+    return absl::InvalidArgumentError("bind_to_device is not supported by kbgpd");
+  }
+  spec.decision.multipath = g.use_multiple_paths();
+  const auto& rs = g.route_selection_options();
+  spec.decision.always_compare_med = rs.always_compare_med();
+  spec.decision.ignore_as_path_length = rs.ignore_as_path_length();
+  spec.decision.external_compare_router_id = rs.external_compare_router_id();
+  return spec;
+}
+
+void GlobalToApi(const server::GlobalSpec& spec, uint16_t bound_port, apipb::Global* g) {
+  g->set_asn(spec.as);
+  g->set_router_id(IpAddress::V4(spec.router_id).ToString());
+  g->set_listen_port(spec.port < 0 ? -1 : (spec.port == 0 ? bound_port : spec.port));
+  if (spec.listen_addresses.empty()) {
+    g->add_listen_addresses("0.0.0.0");
+    g->add_listen_addresses("::");
+  }
+  for (const IpAddress& a : spec.listen_addresses) g->add_listen_addresses(a.ToString());
+  g->set_use_multiple_paths(spec.decision.multipath);
+}
+
+// One WatchEvent subscriber: the core appends, the gRPC thread drains.
+struct Watcher {
+  bool peers = false;
+  bool best = false;
+  bool post_policy = false;
+  bool adj_in = false;
+  size_t limit = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<apipb::WatchEventResponse> queue;
+  size_t queued_paths = 0;
+  bool overflow = false;
+  // Table events of the current loop turn, pushed as one TableEvent.
+  std::optional<apipb::WatchEventResponse> pending_table;
+
+  void Push(apipb::WatchEventResponse ev, size_t weight) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (overflow) return;
+    if (queued_paths + weight > limit) {
+      overflow = true;
+      queue.clear();
+      cv.notify_all();
+      return;
+    }
+    queued_paths += weight;
+    queue.push_back(std::move(ev));
+    cv.notify_all();
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ParseApiHosts(absl::string_view text) {
+  std::vector<std::string> out;
+  for (absl::string_view h : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    h = absl::StripAsciiWhitespace(h);
+    if (absl::StartsWith(h, "unix://")) {
+      if (h.size() == 7) return absl::InvalidArgumentError("--api-hosts: empty unix socket path");
+      out.emplace_back(h);
+      continue;
+    }
+    size_t colon = h.rfind(':');
+    if (colon == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--api-hosts: \"", h, "\" has no port (use ADDRESS:PORT or unix://PATH)"));
+    }
+    absl::string_view host = h.substr(0, colon);
+    uint32_t port = 0;
+    if (!absl::SimpleAtoi(h.substr(colon + 1), &port) || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat("--api-hosts: bad port in \"", h, "\""));
+    }
+    if (absl::ConsumePrefix(&host, "[")) {
+      if (!absl::ConsumeSuffix(&host, "]")) {
+        return absl::InvalidArgumentError(absl::StrCat("--api-hosts: bad address \"", h, "\""));
+      }
+    }
+    if (host.empty()) {
+      // gobgpd's ":50051" means every address; kept for compatibility, but not the default.
+      out.push_back(absl::StrCat("[::]:", port));
+      continue;
+    }
+    if (!IpAddress::Parse(host).ok() && host != "localhost") {
+      return absl::InvalidArgumentError(absl::StrCat("--api-hosts: bad address \"", h, "\""));
+    }
+    out.emplace_back(h);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--api-hosts: no address");
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// The service. Members below `// core state` are touched only on the core loop.
+
+class ApiServer::Impl final : public apipb::GobgpApi::Service {
+ public:
+  Impl(EventLoop& loop, server::BgpServer& server, const ApiOptions& options)
+      : loop_(loop), server_(server), options_(options) {}
+
+  ~Impl() override = default;
+
+  void BeginShutdown() {
+    shutting_down_ = true;
+    std::lock_guard<std::mutex> lock(watchers_mu_);
+    for (auto& w : all_watchers_) {
+      std::lock_guard<std::mutex> wl(w->mu);
+      w->cv.notify_all();
+    }
+  }
+
+  // Runs fn on the core loop and returns its result.
+  template <typename F>
+  auto OnCore(F&& fn) -> std::invoke_result_t<F&> {
+    using R = std::invoke_result_t<F&>;
+    auto promise = std::make_shared<std::promise<R>>();
+    std::future<R> result = promise->get_future();
+    loop_.Post([promise, f = std::forward<F>(fn)]() mutable {
+      if constexpr (std::is_void_v<R>) {
+        f();
+        promise->set_value();
+      } else {
+        promise->set_value(f());
+      }
+    });
+    return result.get();
+  }
+
+  // ---- global ----
+
+  grpc::Status StartBgp(grpc::ServerContext*, const apipb::StartBgpRequest* req,
+                        Empty*) override {
+    if (!req->has_global()) return Invalid("StartBgp: global is missing");
+    auto spec = GlobalFromApi(req->global());
+    if (!spec.ok()) return ToGrpc(spec.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      absl::Status s = server_.Start(*spec);
+      if (s.ok()) {
+        SyncPolicyStore();
+        InstallHooks();
+      }
+      return s;
+    }));
+  }
+
+  grpc::Status StopBgp(grpc::ServerContext*, const apipb::StopBgpRequest*, Empty*) override {
+    OnCore([&] {
+      server_.Stop();
+      peer_groups_.clear();
+      local_paths_.clear();
+      uuids_.clear();
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetBgp(grpc::ServerContext*, const apipb::GetBgpRequest*,
+                      apipb::GetBgpResponse* resp) override {
+    OnCore([&] {
+      if (!server_.started()) return;  // gobgpd answers an empty Global before StartBgp
+      GlobalToApi(server_.global(), server_.listen_port(), resp->mutable_global());
+    });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetLogLevel(grpc::ServerContext*, const apipb::SetLogLevelRequest* req,
+                           Empty*) override {
+    LogLevel level;
+    switch (req->level()) {
+      case apipb::SetLogLevelRequest::PANIC:
+      case apipb::SetLogLevelRequest::FATAL:
+      case apipb::SetLogLevelRequest::ERROR: level = LogLevel::kError; break;
+      case apipb::SetLogLevelRequest::WARN: level = LogLevel::kWarn; break;
+      case apipb::SetLogLevelRequest::INFO: level = LogLevel::kInfo; break;
+      case apipb::SetLogLevelRequest::DEBUG:
+      case apipb::SetLogLevelRequest::TRACE: level = LogLevel::kDebug; break;
+      default: return Invalid(absl::StrCat("unknown log level ", req->level()));
+    }
+    OnCore([level] { ::kbgp::SetLogLevel(level); });
+    return grpc::Status::OK;
+  }
+
+  // ---- peers ----
+
+  grpc::Status AddPeer(grpc::ServerContext*, const apipb::AddPeerRequest* req, Empty*) override {
+    if (!req->has_peer()) return Invalid("AddPeer: peer is missing");
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      auto spec = PeerSpec(req->peer());
+      if (!spec.ok()) return spec.status();
+      return server_.AddNeighbor(*std::move(spec));
+    }));
+  }
+
+  grpc::Status DeletePeer(grpc::ServerContext*, const apipb::DeletePeerRequest* req,
+                          Empty*) override {
+    auto addr = ParseAddress(req->address(), "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      return server_.DeleteNeighbor(*addr);
+    }));
+  }
+
+  grpc::Status UpdatePeer(grpc::ServerContext*, const apipb::UpdatePeerRequest* req,
+                          apipb::UpdatePeerResponse* resp) override {
+    if (!req->has_peer()) return Invalid("UpdatePeer: peer is missing");
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      auto spec = PeerSpec(req->peer());
+      if (!spec.ok()) return spec.status();
+      const peer::Session* old = server_.FindSession(spec->session.peer_address);
+      if (old == nullptr) {
+        return absl::NotFoundError(absl::StrCat("can't find the neighbor ",
+                                                spec->session.peer_address.ToString()));
+      }
+      peer::SessionOptions next = spec->session;
+      if (next.local_as == 0) next.local_as = old->options().local_as;
+      if (next.router_id == 0) next.router_id = old->options().router_id;
+      const bool session_changed = !(old->options() == next);
+      absl::Status s = server_.UpdateNeighbor(*std::move(spec), session_changed);
+      if (s.ok() && req->do_soft_reset_in()) {
+        s = server_.SoftResetIn(IpAddress::Parse(req->peer().conf().neighbor_address()).value());
+      }
+      resp->set_needs_soft_reset_in(false);
+      return s;
+    }));
+  }
+
+  grpc::Status ListPeer(grpc::ServerContext* ctx, const apipb::ListPeerRequest* req,
+                        grpc::ServerWriter<apipb::ListPeerResponse>* writer) override {
+    std::optional<IpAddress> only;
+    if (!req->address().empty()) {
+      auto a = ParseAddress(req->address(), "neighbor");
+      if (!a.ok()) return ToGrpc(a.status());
+      only = *a;
+    }
+    std::vector<apipb::ListPeerResponse> peers = OnCore([&] {
+      std::vector<apipb::ListPeerResponse> out;
+      if (!server_.started()) return out;
+      for (const server::NeighborStatus& st : server_.ListNeighbors()) {
+        if (only && st.address != *only) continue;
+        apipb::ListPeerResponse r;
+        PeerToApi(st, r.mutable_peer(), req->enableadvertised());
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+    if (only && peers.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("not found neighbor ", req->address()));
+    }
+    for (auto& p : peers) {
+      if (ctx->IsCancelled() || !writer->Write(p)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ResetPeer(grpc::ServerContext*, const apipb::ResetPeerRequest* req,
+                         Empty*) override {
+    auto addr = ParseAddress(req->address(), "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!req->soft()) return server_.ResetNeighbor(*addr, req->communication());
+      absl::Status s;
+      if (req->direction() == apipb::ResetPeerRequest::IN ||
+          req->direction() == apipb::ResetPeerRequest::BOTH) {
+        s = server_.SoftResetIn(*addr);
+      }
+      if (s.ok() && (req->direction() == apipb::ResetPeerRequest::OUT ||
+                     req->direction() == apipb::ResetPeerRequest::BOTH)) {
+        s = server_.SoftResetOut(*addr);
+      }
+      return s;
+    }));
+  }
+
+  grpc::Status ShutdownPeer(grpc::ServerContext*, const apipb::ShutdownPeerRequest* req,
+                            Empty*) override {
+    auto addr = ParseAddress(req->address(), "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      return server_.DisableNeighbor(*addr, req->communication());
+    }));
+  }
+
+  grpc::Status EnablePeer(grpc::ServerContext*, const apipb::EnablePeerRequest* req,
+                          Empty*) override {
+    auto addr = ParseAddress(req->address(), "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      return server_.EnableNeighbor(*addr);
+    }));
+  }
+
+  grpc::Status DisablePeer(grpc::ServerContext*, const apipb::DisablePeerRequest* req,
+                           Empty*) override {
+    auto addr = ParseAddress(req->address(), "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      return server_.DisableNeighbor(*addr, req->communication());
+    }));
+  }
+
+  // ---- peer groups and dynamic neighbors ----
+
+  grpc::Status AddPeerGroup(grpc::ServerContext*, const apipb::AddPeerGroupRequest* req,
+                            Empty*) override {
+    const std::string& name = req->peer_group().conf().peer_group_name();
+    if (name.empty()) return Invalid("AddPeerGroup: peer group name is empty");
+    // The group must convert as a peer would (checked with a placeholder address).
+    apipb::Peer probe = GroupAsPeer(req->peer_group());
+    probe.mutable_conf()->set_neighbor_address("192.0.2.1");
+    if (probe.conf().peer_asn() == 0) probe.mutable_conf()->set_peer_asn(1);
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (peer_groups_.contains(name)) {
+        return absl::AlreadyExistsError(absl::StrCat("can't overwrite the existing peer-group: ",
+                                                     name));
+      }
+      probe.mutable_conf()->clear_peer_group();
+      auto spec = PeerFromApi(probe, server_.global());
+      if (!spec.ok()) return spec.status();
+      peer_groups_[name] = req->peer_group();
+      return absl::OkStatus();
+    }));
+  }
+
+  grpc::Status DeletePeerGroup(grpc::ServerContext*, const apipb::DeletePeerGroupRequest* req,
+                               Empty*) override {
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      auto it = peer_groups_.find(req->name());
+      if (it == peer_groups_.end()) {
+        return absl::NotFoundError(absl::StrCat("can't find the peer-group: ", req->name()));
+      }
+      for (const server::NeighborStatus& st : server_.ListNeighbors()) {
+        if (st.spec.peer_group == req->name()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "peer-group ", req->name(), " is used by neighbor ", st.address.ToString()));
+        }
+      }
+      peer_groups_.erase(it);
+      return absl::OkStatus();
+    }));
+  }
+
+  grpc::Status UpdatePeerGroup(grpc::ServerContext*, const apipb::UpdatePeerGroupRequest* req,
+                               apipb::UpdatePeerGroupResponse* resp) override {
+    const std::string& name = req->peer_group().conf().peer_group_name();
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      auto it = peer_groups_.find(name);
+      if (it == peer_groups_.end()) {
+        return absl::NotFoundError(absl::StrCat("can't find the peer-group: ", name));
+      }
+      it->second = req->peer_group();
+      resp->set_needs_soft_reset_in(false);
+      return absl::OkStatus();
+    }));
+  }
+
+  grpc::Status ListPeerGroup(grpc::ServerContext*, const apipb::ListPeerGroupRequest* req,
+                             grpc::ServerWriter<apipb::ListPeerGroupResponse>* writer) override {
+    std::vector<apipb::ListPeerGroupResponse> out = OnCore([&] {
+      std::vector<apipb::ListPeerGroupResponse> v;
+      for (const auto& [name, g] : peer_groups_) {
+        if (!req->peer_group_name().empty() && name != req->peer_group_name()) continue;
+        apipb::ListPeerGroupResponse r;
+        *r.mutable_peer_group() = g;
+        v.push_back(std::move(r));
+      }
+      return v;
+    });
+    if (!req->peer_group_name().empty() && out.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("can't find the peer-group: ", req->peer_group_name()));
+    }
+    for (auto& r : out) {
+      if (!writer->Write(r)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status AddDynamicNeighbor(grpc::ServerContext*,
+                                  const apipb::AddDynamicNeighborRequest* req, Empty*) override {
+    auto prefix = Prefix::Parse(req->dynamic_neighbor().prefix());
+    if (!prefix.ok()) {
+      return Invalid(absl::StrCat("invalid dynamic neighbor prefix: \"",
+                                  req->dynamic_neighbor().prefix(), "\""));
+    }
+    const std::string group = req->dynamic_neighbor().peer_group();
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      auto it = peer_groups_.find(group);
+      if (it == peer_groups_.end()) {
+        return absl::NotFoundError(absl::StrCat("can't find the peer-group: ", group));
+      }
+      apipb::Peer as_peer = GroupAsPeer(it->second);
+      as_peer.mutable_conf()->set_neighbor_address(prefix->addr().ToString());
+      as_peer.mutable_conf()->clear_peer_group();
+      auto spec = PeerFromApi(as_peer, server_.global());
+      if (!spec.ok()) return spec.status();
+      spec->peer_group = group;
+      server::DynamicRange range;
+      range.prefix = *prefix;
+      range.peer_group = group;
+      range.spec = *std::move(spec);
+      return server_.AddDynamicRange(std::move(range));
+    }));
+  }
+
+  grpc::Status DeleteDynamicNeighbor(grpc::ServerContext*,
+                                     const apipb::DeleteDynamicNeighborRequest* req,
+                                     Empty*) override {
+    auto prefix = Prefix::Parse(req->prefix());
+    if (!prefix.ok()) {
+      return Invalid(absl::StrCat("invalid dynamic neighbor prefix: \"", req->prefix(), "\""));
+    }
+    return ToGrpc(
+        OnCore([&]() { return server_.DeleteDynamicRange(*prefix, req->peer_group()); }));
+  }
+
+  grpc::Status ListDynamicNeighbor(
+      grpc::ServerContext*, const apipb::ListDynamicNeighborRequest* req,
+      grpc::ServerWriter<apipb::ListDynamicNeighborResponse>* writer) override {
+    std::vector<apipb::ListDynamicNeighborResponse> out = OnCore([&] {
+      std::vector<apipb::ListDynamicNeighborResponse> v;
+      for (const server::DynamicRange& r : server_.dynamic_ranges()) {
+        if (!req->peer_group().empty() && r.peer_group != req->peer_group()) continue;
+        apipb::ListDynamicNeighborResponse x;
+        x.mutable_dynamic_neighbor()->set_prefix(r.prefix.ToString());
+        x.mutable_dynamic_neighbor()->set_peer_group(r.peer_group);
+        v.push_back(std::move(x));
+      }
+      return v;
+    });
+    for (auto& r : out) {
+      if (!writer->Write(r)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  // ---- paths ----
+
+  grpc::Status AddPath(grpc::ServerContext*, const apipb::AddPathRequest* req,
+                       apipb::AddPathResponse* resp) override {
+    if (req->table_type() != apipb::GLOBAL) {
+      return Invalid("AddPath: only the global table is supported (no VRFs)");
+    }
+    if (!req->has_path()) return Invalid("AddPath: path is missing");
+    auto route = RouteFromApi(req->path(), /*withdraw=*/false);
+    if (!route.ok()) return ToGrpc(route.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (route->is_withdraw) return DeleteRoute(*route);
+      std::string uuid;
+      absl::Status s = AddRoute(*route, &uuid);
+      if (s.ok()) resp->set_uuid(uuid);
+      return s;
+    }));
+  }
+
+  grpc::Status DeletePath(grpc::ServerContext*, const apipb::DeletePathRequest* req,
+                          Empty*) override {
+    if (req->table_type() != apipb::GLOBAL) {
+      return Invalid("DeletePath: only the global table is supported (no VRFs)");
+    }
+    if (!req->uuid().empty()) {
+      return ToGrpc(OnCore([&]() -> absl::Status {
+        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        auto it = uuids_.find(req->uuid());
+        if (it == uuids_.end()) return absl::NotFoundError("can't find a specified path");
+        LocalKey key = it->second;
+        local_paths_.erase(key);
+        uuids_.erase(it);
+        return server_.DeleteLocalPath(key.first, key.second);
+      }));
+    }
+    if (req->has_path()) {
+      auto route = RouteFromApi(req->path(), /*withdraw=*/true);
+      if (!route.ok()) return ToGrpc(route.status());
+      return ToGrpc(OnCore([&]() -> absl::Status {
+        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        return DeleteRoute(*route);
+      }));
+    }
+    // Neither: every local path of the family ("gobgp global rib del all").
+    std::optional<Family> family;
+    if (req->has_family()) {
+      auto f = FamilyFromApi(req->family());
+      if (!f.ok()) return ToGrpc(f.status());
+      family = *f;
+    }
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      server_.DeleteLocalPaths(family);
+      for (auto it = local_paths_.begin(); it != local_paths_.end();) {
+        if (!family || it->first.first.family() == *family) {
+          uuids_.erase(it->second.uuid);
+          local_paths_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+      return absl::OkStatus();
+    }));
+  }
+
+  grpc::Status AddPathStream(grpc::ServerContext* ctx,
+                             grpc::ServerReader<apipb::AddPathStreamRequest>* reader,
+                             Empty*) override {
+    apipb::AddPathStreamRequest req;
+    while (!ctx->IsCancelled() && reader->Read(&req)) {
+      if (req.table_type() != apipb::GLOBAL) {
+        return Invalid("AddPathStream: only the global table is supported (no VRFs)");
+      }
+      std::vector<ApiRoute> routes;
+      routes.reserve(static_cast<size_t>(req.paths_size()));
+      for (const apipb::Path& p : req.paths()) {
+        auto r = RouteFromApi(p, /*withdraw=*/false);
+        if (!r.ok()) return ToGrpc(r.status());
+        routes.push_back(*std::move(r));
+      }
+      absl::Status s = OnCore([&]() -> absl::Status {
+        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        for (const ApiRoute& r : routes) {
+          std::string uuid;
+          absl::Status st = r.is_withdraw ? DeleteRoute(r) : AddRoute(r, &uuid);
+          if (!st.ok() && !absl::IsNotFound(st)) return st;
+        }
+        return absl::OkStatus();
+      });
+      if (!s.ok()) return ToGrpc(s);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetTable(grpc::ServerContext*, const apipb::GetTableRequest* req,
+                        apipb::GetTableResponse* resp) override {
+    auto family = FamilyFromApi(req->family());
+    if (!family.ok()) return ToGrpc(family.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      const rib::Rib& rib = *server_.rib();
+      uint64_t dests = 0, paths = 0, accepted = 0;
+      switch (req->table_type()) {
+        case apipb::GLOBAL:
+        case apipb::LOCAL:
+          dests = rib.destination_count(*family);
+          rib.ForEachDestination(*family, [&](const Prefix&, const rib::Destination& d) {
+            for (const rib::Path& p : d.paths()) paths += p.eligible() ? 1 : 0;
+          });
+          break;
+        case apipb::ADJ_IN:
+        case apipb::ADJ_OUT: {
+          auto st = FindPeerStatus(req->name());
+          if (!st.ok()) return st.status();
+          const int fi = *family == Family::kIPv4 ? 0 : 1;
+          if (req->table_type() == apipb::ADJ_IN) {
+            dests = paths = st->family_received[fi];
+            accepted = st->family_accepted[fi];
+          } else {
+            dests = paths = st->family_advertised[fi];
+          }
+          break;
+        }
+        default: return absl::InvalidArgumentError("GetTable: unsupported table type");
+      }
+      resp->set_num_destination(dests);
+      resp->set_num_path(paths);
+      resp->set_num_accepted(accepted);
+      return absl::OkStatus();
+    }));
+  }
+
+  grpc::Status ListPath(grpc::ServerContext* ctx, const apipb::ListPathRequest* req,
+                        grpc::ServerWriter<apipb::ListPathResponse>* writer) override {
+    auto family = FamilyFromApi(req->family());
+    if (!family.ok()) return ToGrpc(family.status());
+    ListQuery q;
+    q.family = *family;
+    q.table = req->table_type();
+    q.enable_filtered = req->enable_filtered();
+    if (q.table == apipb::VRF) return Invalid("ListPath: VRF tables are not supported");
+    if (q.table != apipb::GLOBAL && q.table != apipb::LOCAL && q.table != apipb::ADJ_IN &&
+        q.table != apipb::ADJ_OUT) {
+      return Invalid("ListPath: unknown table type");
+    }
+    if (q.table != apipb::GLOBAL) {
+      auto a = ParseAddress(req->name(), "neighbor");
+      if (!a.ok()) return ToGrpc(a.status());
+      q.neighbor = *a;
+    }
+    for (const apipb::TableLookupPrefix& lp : req->prefixes()) {
+      LookupPrefix l;
+      l.type = lp.type();
+      auto addr = IpAddress::Parse(lp.prefix());
+      if (addr.ok()) {
+        l.prefix = Prefix::Make(*addr, static_cast<uint8_t>(addr->bit_length()));
+        l.host = true;
+      } else {
+        auto p = Prefix::Parse(lp.prefix());
+        if (!p.ok()) return Invalid(absl::StrCat("invalid prefix: ", lp.prefix()));
+        l.prefix = *p;
+      }
+      if (l.prefix.family() != q.family) {
+        return Invalid(absl::StrCat("prefix ", lp.prefix(), " is not of the requested family"));
+      }
+      q.lookups.push_back(l);
+    }
+    absl::Status checked = OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (q.neighbor) return FindPeerStatus(q.neighbor->ToString()).status();
+      return absl::OkStatus();
+    });
+    if (!checked.ok()) return ToGrpc(checked);
+
+    // Chunks: each core visit builds at most list_chunk paths and returns where it stopped.
+    std::optional<Prefix> cursor;
+    size_t lookup_index = 0;
+    bool done = false;
+    while (!done) {
+      if (ctx->IsCancelled() || shutting_down_) return grpc::Status::CANCELLED;
+      std::vector<apipb::ListPathResponse> chunk;
+      done = OnCore([&] { return ListChunk(q, &lookup_index, &cursor, &chunk); });
+      for (auto& r : chunk) {
+        if (!writer->Write(r)) return grpc::Status::CANCELLED;
+      }
+    }
+    return grpc::Status::OK;
+  }
+
+  // ---- WatchEvent ----
+
+  grpc::Status WatchEvent(grpc::ServerContext* ctx, const apipb::WatchEventRequest* req,
+                          grpc::ServerWriter<apipb::WatchEventResponse>* writer) override {
+    auto w = std::make_shared<Watcher>();
+    w->limit = options_.watch_queue_limit;
+    w->peers = req->has_peer();
+    bool init_best = false;
+    for (const auto& f : req->table().filters()) {
+      switch (f.type()) {
+        case apipb::WatchEventRequest::Table::Filter::BEST:
+          w->best = true;
+          init_best |= f.init();
+          break;
+        case apipb::WatchEventRequest::Table::Filter::ADJIN:
+          w->adj_in = true;
+          break;
+        case apipb::WatchEventRequest::Table::Filter::POST_POLICY:
+          w->post_policy = true;
+          break;
+        default:
+          return Invalid(absl::StrCat("WatchEvent: unsupported table filter type ", f.type()));
+      }
+    }
+    if (w->adj_in || w->post_policy) {
+      return NotImplemented("WatchEvent with ADJIN or POST_POLICY table filters");
+    }
+    if (!w->peers && !w->best) return Invalid("WatchEvent: nothing to watch");
+    {
+      std::lock_guard<std::mutex> lock(watchers_mu_);
+      all_watchers_.push_back(w);
+    }
+    // Register, and queue the current state (peers always, as gobgpd; paths with init).
+    std::optional<Prefix> cursor;
+    bool replay_done = !init_best;
+    Family replay_family = Family::kIPv4;
+    OnCore([&] {
+      watchers_.push_back(w);
+      if (w->peers && server_.started()) {
+        for (const server::NeighborStatus& st : server_.ListNeighbors()) {
+          apipb::WatchEventResponse ev;
+          ev.mutable_peer()->set_type(apipb::WatchEventResponse::PeerEvent::INIT);
+          PeerToApi(st, ev.mutable_peer()->mutable_peer());
+          w->Push(std::move(ev), 1);
+        }
+        apipb::WatchEventResponse end;
+        end.mutable_peer()->set_type(apipb::WatchEventResponse::PeerEvent::END_OF_INIT);
+        w->Push(std::move(end), 1);
+      }
+    });
+    while (!replay_done) {
+      replay_done = OnCore([&] { return ReplayBest(w.get(), &replay_family, &cursor); });
+    }
+    grpc::Status result = grpc::Status::OK;
+    while (!ctx->IsCancelled() && !shutting_down_) {
+      std::deque<apipb::WatchEventResponse> batch;
+      {
+        std::unique_lock<std::mutex> lock(w->mu);
+        w->cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
+          return !w->queue.empty() || w->overflow || shutting_down_;
+        });
+        if (w->overflow) {
+          result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "watcher fell too far behind; events dropped, watch again");
+          break;
+        }
+        batch.swap(w->queue);
+        w->queued_paths = 0;
+      }
+      bool ok = true;
+      for (auto& ev : batch) {
+        if (!writer->Write(ev)) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) break;
+    }
+    OnCore([&] { std::erase(watchers_, w); });
+    {
+      std::lock_guard<std::mutex> lock(watchers_mu_);
+      std::erase(all_watchers_, w);
+    }
+    return result;
+  }
+
+  // ---- policy ----
+
+#define KBGP_POLICY_RPC(Rpc, Req)                                                     \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override {    \
+    return ToGrpc(OnCore([&]() -> absl::Status {                                      \
+      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req); });               \
+    }));                                                                              \
+  }
+  KBGP_POLICY_RPC(AddDefinedSet, AddDefinedSetRequest)
+  KBGP_POLICY_RPC(DeleteDefinedSet, DeleteDefinedSetRequest)
+  KBGP_POLICY_RPC(AddStatement, AddStatementRequest)
+  KBGP_POLICY_RPC(DeleteStatement, DeleteStatementRequest)
+  KBGP_POLICY_RPC(AddPolicy, AddPolicyRequest)
+  KBGP_POLICY_RPC(DeletePolicy, DeletePolicyRequest)
+  KBGP_POLICY_RPC(SetPolicies, SetPoliciesRequest)
+#undef KBGP_POLICY_RPC
+#define KBGP_ASSIGNMENT_RPC(Rpc, Req)                                                 \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override {    \
+    return ToGrpc(OnCore([&]() -> absl::Status {                                      \
+      PeerLookup peers = Peers();                                                     \
+      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req, peers); });        \
+    }));                                                                              \
+  }
+  KBGP_ASSIGNMENT_RPC(AddPolicyAssignment, AddPolicyAssignmentRequest)
+  KBGP_ASSIGNMENT_RPC(DeletePolicyAssignment, DeletePolicyAssignmentRequest)
+  KBGP_ASSIGNMENT_RPC(SetPolicyAssignment, SetPolicyAssignmentRequest)
+#undef KBGP_ASSIGNMENT_RPC
+
+#define KBGP_POLICY_LIST(Rpc, Req, Resp)                                                \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req,                         \
+                   grpc::ServerWriter<apipb::Resp>* writer) override {                  \
+    std::vector<apipb::Resp> out;                                                       \
+    absl::Status s = OnCore([&]() -> absl::Status {                                     \
+      SyncPolicyStore();                                                                \
+      return store_.Rpc(*req, &out);                                                    \
+    });                                                                                 \
+    if (!s.ok()) return ToGrpc(s);                                                      \
+    for (auto& r : out) {                                                               \
+      if (!writer->Write(r)) break;                                                     \
+    }                                                                                   \
+    return grpc::Status::OK;                                                            \
+  }
+  KBGP_POLICY_LIST(ListDefinedSet, ListDefinedSetRequest, ListDefinedSetResponse)
+  KBGP_POLICY_LIST(ListStatement, ListStatementRequest, ListStatementResponse)
+  KBGP_POLICY_LIST(ListPolicy, ListPolicyRequest, ListPolicyResponse)
+#undef KBGP_POLICY_LIST
+
+  grpc::Status ListPolicyAssignment(
+      grpc::ServerContext*, const apipb::ListPolicyAssignmentRequest* req,
+      grpc::ServerWriter<apipb::ListPolicyAssignmentResponse>* writer) override {
+    std::vector<apipb::ListPolicyAssignmentResponse> out;
+    absl::Status s = OnCore([&]() -> absl::Status {
+      SyncPolicyStore();
+      return store_.ListPolicyAssignment(*req, &out, Peers());
+    });
+    if (!s.ok()) return ToGrpc(s);
+    for (auto& r : out) {
+      if (!writer->Write(r)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  // ---- not implemented: a clear message instead of gRPC's bare UNIMPLEMENTED ----
+
+#define KBGP_UNIMPLEMENTED(Rpc, Req, Resp)                                        \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*, Resp*) override {     \
+    return NotImplemented(#Rpc);                                                  \
+  }
+#define KBGP_UNIMPLEMENTED_STREAM(Rpc, Req, Resp)                                         \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*,                               \
+                   grpc::ServerWriter<apipb::Resp>*) override {                           \
+    return NotImplemented(#Rpc);                                                          \
+  }
+  KBGP_UNIMPLEMENTED(AddVrf, AddVrfRequest, Empty)
+  KBGP_UNIMPLEMENTED(DeleteVrf, DeleteVrfRequest, Empty)
+  KBGP_UNIMPLEMENTED_STREAM(ListVrf, ListVrfRequest, ListVrfResponse)
+  KBGP_UNIMPLEMENTED(AddRpki, AddRpkiRequest, Empty)
+  KBGP_UNIMPLEMENTED(DeleteRpki, DeleteRpkiRequest, Empty)
+  KBGP_UNIMPLEMENTED_STREAM(ListRpki, ListRpkiRequest, ListRpkiResponse)
+  KBGP_UNIMPLEMENTED(EnableRpki, EnableRpkiRequest, Empty)
+  KBGP_UNIMPLEMENTED(DisableRpki, DisableRpkiRequest, Empty)
+  KBGP_UNIMPLEMENTED(ResetRpki, ResetRpkiRequest, Empty)
+  KBGP_UNIMPLEMENTED_STREAM(ListRpkiTable, ListRpkiTableRequest, ListRpkiTableResponse)
+  KBGP_UNIMPLEMENTED(EnableZebra, EnableZebraRequest, Empty)
+  KBGP_UNIMPLEMENTED(EnableMrt, EnableMrtRequest, Empty)
+  KBGP_UNIMPLEMENTED(DisableMrt, DisableMrtRequest, Empty)
+  KBGP_UNIMPLEMENTED(AddBmp, AddBmpRequest, Empty)
+  KBGP_UNIMPLEMENTED(DeleteBmp, DeleteBmpRequest, Empty)
+  KBGP_UNIMPLEMENTED_STREAM(ListBmp, ListBmpRequest, ListBmpResponse)
+#undef KBGP_UNIMPLEMENTED
+#undef KBGP_UNIMPLEMENTED_STREAM
+
+  // Called once after construction when a config file already started the server.
+  // Posted, not waited for: the core loop may not run yet.
+  void AttachToRunningServer() {
+    loop_.Post([this] {
+      SyncPolicyStore();
+      if (server_.started()) InstallHooks();
+    });
+  }
+
+ private:
+  using LocalKey = std::pair<Prefix, uint32_t>;
+  struct LocalPath {
+    std::string uuid;
+    int64_t added = 0;  // seconds since the epoch
+  };
+  struct LookupPrefix {
+    Prefix prefix;
+    bool host = false;  // given as an address: longest match
+    apipb::TableLookupPrefix::Type type = apipb::TableLookupPrefix::EXACT;
+  };
+  struct ListQuery {
+    Family family = Family::kIPv4;
+    apipb::TableType table = apipb::GLOBAL;
+    std::optional<IpAddress> neighbor;
+    std::vector<LookupPrefix> lookups;
+    bool enable_filtered = false;
+  };
+
+  // ---- core-side helpers (core loop only) ----
+
+  void InstallHooks() {
+    server_.set_peer_state_hook([this](const IpAddress& a, peer::State s) { OnPeerState(a, s); });
+    server_.set_best_path_hook(
+        [this](const Prefix& p, const rib::Destination* d) { OnBestPath(p, d); });
+  }
+
+  absl::StatusOr<server::NeighborStatus> FindPeerStatus(const std::string& name) {
+    auto a = IpAddress::Parse(name);
+    if (!a.ok()) return absl::InvalidArgumentError(absl::StrCat("invalid neighbor: ", name));
+    for (server::NeighborStatus& st : server_.ListNeighbors()) {
+      if (st.address == *a) return std::move(st);
+    }
+    return absl::NotFoundError(absl::StrCat("neighbor ", name, " not found"));
+  }
+
+  // A peer group's settings in a Peer message, so one conversion serves both.
+  static apipb::Peer GroupAsPeer(const apipb::PeerGroup& g) {
+    apipb::Peer p;
+    if (g.has_apply_policy()) *p.mutable_apply_policy() = g.apply_policy();
+    if (g.has_ebgp_multihop()) *p.mutable_ebgp_multihop() = g.ebgp_multihop();
+    if (g.has_route_reflector()) *p.mutable_route_reflector() = g.route_reflector();
+    if (g.has_timers()) *p.mutable_timers() = g.timers();
+    if (g.has_transport()) *p.mutable_transport() = g.transport();
+    if (g.has_route_server()) *p.mutable_route_server() = g.route_server();
+    if (g.has_graceful_restart()) *p.mutable_graceful_restart() = g.graceful_restart();
+    if (g.has_ttl_security()) *p.mutable_ttl_security() = g.ttl_security();
+    *p.mutable_afi_safis() = g.afi_safis();
+    const apipb::PeerGroupConf& c = g.conf();
+    apipb::PeerConf* pc = p.mutable_conf();
+    pc->set_auth_password(c.auth_password());
+    pc->set_description(c.description());
+    pc->set_local_asn(c.local_asn());
+    pc->set_peer_asn(c.peer_asn());
+    pc->set_peer_group(c.peer_group_name());
+    pc->set_type(c.type());
+    pc->set_remove_private(c.remove_private());
+    pc->set_route_flap_damping(c.route_flap_damping());
+    pc->set_send_community(c.send_community());
+    return p;
+  }
+
+  // AddPeer / UpdatePeer: the peer's own settings over its peer group's.
+  absl::StatusOr<server::NeighborSpec> PeerSpec(const apipb::Peer& peer) {
+    apipb::Peer merged;
+    const std::string& group = peer.conf().peer_group();
+    if (!group.empty()) {
+      auto it = peer_groups_.find(group);
+      if (it == peer_groups_.end()) {
+        return absl::NotFoundError(absl::StrCat("no such peer-group: ", group));
+      }
+      merged = GroupAsPeer(it->second);
+      if (peer.afi_safis_size() > 0) merged.clear_afi_safis();
+    }
+    merged.MergeFrom(peer);
+    merged.mutable_conf()->clear_peer_group();
+    auto spec = PeerFromApi(merged, server_.global());
+    if (spec.ok()) spec->peer_group = group;
+    return spec;
+  }
+
+  void PeerToApi(const server::NeighborStatus& st, apipb::Peer* out, bool advertised = true) {
+    ClockPair now{loop_.clock().Now(), absl::Now()};
+    api_server::PeerToApi(st, now, advertised, out);
+    // The assignments of a route server client live in the policy store.
+    (void)out;
+  }
+
+  absl::Status AddRoute(const ApiRoute& r, std::string* uuid) {
+    rib::AttrRef attrs = InternRoute(server_.rib()->pool(), r);
+    if (!attrs) return absl::InvalidArgumentError("invalid path attributes");
+    absl::Status s = server_.AddLocalPath(r.prefix, r.path_id, attrs.get());
+    if (!s.ok()) return s;
+    LocalKey key{r.prefix, r.path_id};
+    auto it = local_paths_.find(key);
+    if (it != local_paths_.end()) uuids_.erase(it->second.uuid);
+    LocalPath lp{NewUuid(), NowSeconds()};
+    *uuid = lp.uuid;
+    uuids_[lp.uuid] = key;
+    local_paths_[key] = std::move(lp);
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteRoute(const ApiRoute& r) {
+    LocalKey key{r.prefix, r.path_id};
+    auto it = local_paths_.find(key);
+    if (it != local_paths_.end()) {
+      uuids_.erase(it->second.uuid);
+      local_paths_.erase(it);
+    }
+    return server_.DeleteLocalPath(r.prefix, r.path_id);
+  }
+
+  // The arrival time of a path, in seconds since the epoch. kbgp keeps no per-path
+  // timestamp (it would cost 8 bytes per path): a peer's paths are dated from the start of
+  // its session (they arrive right after), local paths from their AddPath.
+  int64_t PathAge(const Prefix& prefix, const rib::Path& p) {
+    if (p.peer == rib::kLocalPeer) {
+      auto it = local_paths_.find(LocalKey{prefix, p.path_id});
+      return it == local_paths_.end() ? start_time_ : it->second.added;
+    }
+    auto it = peer_since_.find(p.peer);
+    return it == peer_since_.end() ? NowSeconds() : it->second;
+  }
+
+  // One Rib path as the API lists it.
+  void EmitPath(const Prefix& prefix, const rib::Path& p, bool best, bool pre_policy,
+                apipb::Path* out) {
+    const rib::Rib& rib = *server_.rib();
+    PathInfo info = PathInfoOf(p, rib.peer_info(p.peer), pre_policy);
+    info.best = best;
+    info.arrival = absl::FromUnixSeconds(PathAge(prefix, p));
+    info.is_from_external = !rib.peer_info(p.peer).local &&
+                            rib.peer_info(p.peer).peer_as != rib.peer_info(p.peer).local_as;
+    PathToApi(prefix, info, out);
+  }
+
+  // A withdrawal as WatchEvent reports it: the prefix, no attributes.
+  void EmitWithdraw(const Prefix& prefix, apipb::Path* out) {
+    PathInfo info;
+    info.is_withdraw = true;
+    info.arrival = absl::Now();
+    PathToApi(prefix, info, out);
+  }
+
+  // The paths of one destination as ListPath shows them: best first, then in decision order.
+  void DestinationToApi(const Prefix& prefix, const rib::Destination& d, bool only_best,
+                        bool with_filtered, apipb::Destination* out) {
+    const rib::Rib& rib = *server_.rib();
+    std::vector<const rib::Path*> order;
+    for (const rib::Path& p : d.paths()) {
+      if (!p.eligible() && !with_filtered) continue;
+      order.push_back(&p);
+    }
+    const rib::Path* best = d.best();
+    const rib::DecisionOptions& o = rib.options().decision;
+    auto cand = [&](const rib::Path* p) {
+      rib::Candidate c;
+      c.attrs = p->attrs;
+      c.peer = &rib.peer_info(p->peer);
+      c.path_id = p->path_id;
+      c.seq = p->seq;
+      return c;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](const rib::Path* a, const rib::Path* b) {
+      if (a == best || b == best) return a == best && b != best;
+      if (a->eligible() != b->eligible()) return a->eligible();
+      return rib::Compare(cand(a), cand(b), o).cmp > 0;
+    });
+    out->set_prefix(prefix.ToString());
+    for (const rib::Path* p : order) {
+      if (only_best && p != best) continue;
+      EmitPath(prefix, *p, p == best, false, out->add_paths());
+    }
+  }
+
+  // Whether `prefix` passes the lookups (none: everything).
+  static bool Matches(const std::vector<LookupPrefix>& lookups, const Prefix& prefix) {
+    if (lookups.empty()) return true;
+    for (const LookupPrefix& l : lookups) {
+      switch (l.type) {
+        case apipb::TableLookupPrefix::LONGER:
+          if (l.prefix.Contains(prefix)) return true;
+          break;
+        case apipb::TableLookupPrefix::SHORTER:
+          if (prefix.Contains(l.prefix)) return true;
+          break;
+        default:
+          if (prefix == l.prefix) return true;
+          break;
+      }
+    }
+    return false;
+  }
+
+  // Fills `out` with up to list_chunk paths after `cursor`; true when the listing is done.
+  bool ListChunk(const ListQuery& q, size_t* lookup_index, std::optional<Prefix>* cursor,
+                 std::vector<apipb::ListPathResponse>* out) {
+    if (!server_.started()) return true;
+    rib::Rib& rib = *server_.rib();
+    // Exact and shorter lookups touch a few prefixes: answered in one visit.
+    bool all_small = !q.lookups.empty();
+    for (const LookupPrefix& l : q.lookups) {
+      all_small &= l.type != apipb::TableLookupPrefix::LONGER;
+    }
+    std::optional<server::NeighborStatus> peer;
+    rib::PeerId peer_id = 0;
+    if (q.neighbor) {
+      auto st = FindPeerStatus(q.neighbor->ToString());
+      if (!st.ok()) return true;
+      peer = *std::move(st);
+      peer_id = PeerIdOf(*q.neighbor);
+    }
+    size_t budget = options_.list_chunk;
+    auto emit = [&](const Prefix& p) -> bool {
+      apipb::ListPathResponse r;
+      if (!BuildEntry(q, peer_id, p, r.mutable_destination())) return true;
+      budget -= std::min<size_t>(budget, static_cast<size_t>(r.destination().paths_size()));
+      out->push_back(std::move(r));
+      *cursor = p;
+      return budget > 0;
+    };
+    if (all_small) {
+      std::vector<Prefix> hits;
+      for (const LookupPrefix& l : q.lookups) {
+        if (l.type == apipb::TableLookupPrefix::SHORTER) {
+          for (int len = 0; len <= l.prefix.length(); ++len) {
+            Prefix p = Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len));
+            if (Exists(q, peer_id, p)) hits.push_back(p);
+          }
+        } else if (l.host) {
+          // An address: the longest prefix that covers it (gobgpd's lookup).
+          for (int len = l.prefix.length(); len >= 0; --len) {
+            Prefix p = Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len));
+            if (Exists(q, peer_id, p)) {
+              hits.push_back(p);
+              break;
+            }
+          }
+        } else if (Exists(q, peer_id, l.prefix)) {
+          hits.push_back(l.prefix);
+        }
+      }
+      std::sort(hits.begin(), hits.end());
+      hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
+      for (const Prefix& p : hits) {
+        apipb::ListPathResponse r;
+        if (BuildEntry(q, peer_id, p, r.mutable_destination())) out->push_back(std::move(r));
+      }
+      return true;
+    }
+    // Longer-prefix lookups are ranges of the ordered table; several are walked one by one.
+    const LookupPrefix* range = nullptr;
+    if (!q.lookups.empty()) {
+      while (*lookup_index < q.lookups.size() &&
+             q.lookups[*lookup_index].type != apipb::TableLookupPrefix::LONGER) {
+        ++*lookup_index;
+      }
+      if (*lookup_index >= q.lookups.size()) return true;
+      range = &q.lookups[*lookup_index];
+    }
+    bool finished;
+    auto visit = [&](const Prefix& p) -> bool {
+      if (range != nullptr) {
+        if (p.addr() > LastAddress(range->prefix)) return false;  // past the range
+        if (!range->prefix.Contains(p)) return true;
+      }
+      return emit(p);
+    };
+    const Prefix* after = cursor->has_value() ? &**cursor : nullptr;
+    if (q.table == apipb::ADJ_OUT) {
+      const rib::AdjRibOut& o = rib.adj_rib_out(peer_id);
+      auto fn = [&](const Prefix& p, const rib::AttrSet*) { return visit(p); };
+      finished = (range != nullptr && after == nullptr)
+                     ? o.ForEachFromAddress(range->prefix.addr(), fn)
+                     : o.ForEachAfter(q.family, after, fn);
+    } else {
+      auto fn = [&](const Prefix& p, const rib::Destination&) { return visit(p); };
+      finished = (range != nullptr && after == nullptr)
+                     ? rib.ForEachDestinationFromAddress(range->prefix.addr(), fn)
+                     : rib.ForEachDestinationAfter(q.family, after, fn);
+    }
+    // Stopped by the range end (not the budget): the range is done.
+    if (range != nullptr && budget > 0) finished = true;
+    if (finished && range != nullptr) {
+      ++*lookup_index;
+      cursor->reset();
+      return *lookup_index >= q.lookups.size();
+    }
+    return finished;
+  }
+
+  static IpAddress LastAddress(const Prefix& p) {
+    std::array<uint8_t, 16> b{};
+    const int n = p.addr().byte_length();
+    std::memcpy(b.data(), p.addr().data(), static_cast<size_t>(n));
+    for (int bit = p.length(); bit < n * 8; ++bit) b[static_cast<size_t>(bit / 8)] |= 0x80 >> (bit % 8);
+    return n == 4 ? IpAddress::V4Bytes(b.data()) : IpAddress::V6Bytes(b.data());
+  }
+
+  rib::PeerId PeerIdOf(const IpAddress& a) { return server_.PeerIdOf(a); }
+
+  bool Exists(const ListQuery& q, rib::PeerId peer_id, const Prefix& p) {
+    apipb::Destination d;
+    return BuildEntry(q, peer_id, p, &d);
+  }
+
+  // One destination of the listing; false when the table has nothing for `p`.
+  bool BuildEntry(const ListQuery& q, rib::PeerId peer_id, const Prefix& p,
+                  apipb::Destination* out) {
+    rib::Rib& rib = *server_.rib();
+    if (q.table == apipb::ADJ_OUT) {
+      const rib::AttrSet* sent = rib.adj_rib_out(peer_id).Find(p);
+      if (sent == nullptr) return false;
+      out->set_prefix(p.ToString());
+      // What was sent, dated and sourced as the best path it came from.
+      PathInfo info;
+      info.attrs = sent;
+      info.arrival = absl::Now();
+      const rib::Destination* d = rib.Find(p);
+      if (d != nullptr && d->best() != nullptr) {
+        info = PathInfoOf(*d->best(), rib.peer_info(d->best()->peer), false);
+        info.attrs = sent;
+        info.arrival = absl::FromUnixSeconds(PathAge(p, *d->best()));
+        info.best = true;
+      }
+      PathToApi(p, info, out->add_paths());
+      return true;
+    }
+    const rib::Destination* d = rib.Find(p);
+    if (d == nullptr || d->empty()) return false;
+    if (q.table == apipb::ADJ_IN) {
+      out->set_prefix(p.ToString());
+      for (const rib::Path& path : d->paths()) {
+        if (path.peer != peer_id) continue;
+        if (!path.eligible() && (path.flags & rib::Path::kRejected) && !q.enable_filtered) {
+          // gobgpd lists rejected paths in adj-in only with enable_filtered.
+        }
+        EmitPath(p, path, false, /*pre_policy=*/true, out->add_paths());
+      }
+      return out->paths_size() > 0;
+    }
+    DestinationToApi(p, *d, false, false, out);
+    return out->paths_size() > 0;
+  }
+
+  // Queues the current best paths for a new watcher, a chunk per call; true when done.
+  bool ReplayBest(Watcher* w, Family* family, std::optional<Prefix>* cursor) {
+    if (!server_.started()) return true;
+    rib::Rib& rib = *server_.rib();
+    apipb::WatchEventResponse ev;
+    auto* table = ev.mutable_table();
+    size_t n = 0;
+    const Prefix* after = cursor->has_value() ? &**cursor : nullptr;
+    bool finished = rib.ForEachDestinationAfter(
+        *family, after, [&](const Prefix& p, const rib::Destination& d) {
+          *cursor = p;
+          if (d.best() == nullptr) return true;
+          EmitPath(p, *d.best(), true, false, table->add_paths());
+          return ++n < options_.list_chunk;
+        });
+    if (n > 0) w->Push(std::move(ev), n);
+    if (!finished) return false;
+    cursor->reset();
+    if (*family == Family::kIPv4) {
+      *family = Family::kIPv6;
+      return false;
+    }
+    return true;
+  }
+
+  void OnPeerState(const IpAddress& address, peer::State state) {
+    if (state == peer::State::kEstablished) {
+      peer_since_[PeerIdOf(address)] = NowSeconds();
+    }
+    bool any = false;
+    for (auto& w : watchers_) any |= w->peers;
+    if (!any) return;
+    apipb::WatchEventResponse ev;
+    ev.mutable_peer()->set_type(apipb::WatchEventResponse::PeerEvent::STATE);
+    bool found = false;
+    for (const server::NeighborStatus& st : server_.ListNeighbors()) {
+      if (st.address != address) continue;
+      PeerToApi(st, ev.mutable_peer()->mutable_peer());
+      found = true;
+    }
+    if (!found) {
+      ev.mutable_peer()->mutable_peer()->mutable_conf()->set_neighbor_address(address.ToString());
+      ev.mutable_peer()->mutable_peer()->mutable_state()->set_neighbor_address(
+          address.ToString());
+    }
+    (void)state;
+    for (auto& w : watchers_) {
+      if (w->peers) w->Push(ev, 1);
+    }
+  }
+
+  void OnBestPath(const Prefix& prefix, const rib::Destination* d) {
+    bool any = false;
+    for (auto& w : watchers_) any |= w->best;
+    if (!any) return;
+    apipb::Path path;
+    if (d != nullptr && d->best() != nullptr) {
+      EmitPath(prefix, *d->best(), true, false, &path);
+    } else {
+      EmitWithdraw(prefix, &path);
+    }
+    for (auto& w : watchers_) {
+      if (!w->best) continue;
+      if (!w->pending_table) {
+        w->pending_table.emplace();
+        // Everything changed in this flush goes out as one TableEvent.
+        std::weak_ptr<Watcher> weak = w;
+        loop_.Post([weak] {
+          auto sw = weak.lock();
+          if (!sw || !sw->pending_table) return;
+          size_t n = static_cast<size_t>(sw->pending_table->table().paths_size());
+          apipb::WatchEventResponse ev = std::move(*sw->pending_table);
+          sw->pending_table.reset();
+          sw->Push(std::move(ev), n);
+        });
+      }
+      *w->pending_table->mutable_table()->add_paths() = path;
+    }
+  }
+
+  // Re-reads the server's policy into the store when someone else (a config reload)
+  // replaced it since the store last applied its own.
+  void SyncPolicyStore() {
+    if (server_.policy_generation() == store_generation_) return;
+    auto loaded = PolicyStore::FromConfig(server_.policy_config());
+    if (loaded.ok()) {
+      store_ = *std::move(loaded);
+    } else {
+      LogWarn("API policy view cannot represent the running policy",
+              {{"error", std::string(loaded.status().message())}});
+    }
+    store_generation_ = server_.policy_generation();
+  }
+
+  // Which neighbors the assignment RPCs may name (gobgpd: route server clients only).
+  PeerLookup Peers() {
+    return [this](const IpAddress& a) {
+      for (const server::NeighborStatus& st : server_.ListNeighbors()) {
+        if (st.address != a) continue;
+        return st.spec.rib.route_server_client ? PeerKind::kRouteServerClient : PeerKind::kPeer;
+      }
+      return PeerKind::kUnknown;
+    };
+  }
+
+  template <typename F>
+  absl::Status ChangePolicy(F&& change) {
+    SyncPolicyStore();
+    absl::Status s = store_.Update(change, [this](const policy::PolicyConfig& c) {
+      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      return server_.SetPolicy(c);
+    });
+    if (s.ok()) store_generation_ = server_.policy_generation();
+    return s;
+  }
+
+  EventLoop& loop_;
+  server::BgpServer& server_;
+  ApiOptions options_;
+  std::atomic<bool> shutting_down_{false};
+  std::mutex watchers_mu_;
+  std::vector<std::shared_ptr<Watcher>> all_watchers_;  // for shutdown (any thread)
+
+  // core state
+  std::vector<std::shared_ptr<Watcher>> watchers_;
+  absl::btree_map<std::string, apipb::PeerGroup> peer_groups_;
+  absl::flat_hash_map<LocalKey, LocalPath> local_paths_;
+  absl::flat_hash_map<std::string, LocalKey> uuids_;
+  absl::flat_hash_map<rib::PeerId, int64_t> peer_since_;
+  int64_t start_time_ = NowSeconds();
+  PolicyStore store_;
+  uint64_t store_generation_ = ~uint64_t{0};
+};
+
+// ---------------------------------------------------------------------------------------
+
+ApiServer::ApiServer(EventLoop& loop, server::BgpServer& server) : loop_(loop), server_(server) {}
+
+ApiServer::~ApiServer() {
+  if (grpc_) Shutdown();
+}
+
+absl::Status ApiServer::Start(const ApiOptions& options) {
+  impl_ = std::make_unique<Impl>(loop_, server_, options);
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (options.tls) {
+    absl::Status st;
+    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    if (options.cert_file.empty() || options.key_file.empty()) {
+      return absl::InvalidArgumentError("--tls needs --tls-cert-file and --tls-key-file");
+    }
+    pair.cert_chain = ReadFile(options.cert_file, &st);
+    pair.private_key = ReadFile(options.key_file, &st);
+    if (!options.client_ca_file.empty()) {
+      ssl.pem_root_certs = ReadFile(options.client_ca_file, &st);
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    if (!st.ok()) return st;
+    ssl.pem_key_cert_pairs.push_back(pair);
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  ports_.assign(options.hosts.size(), 0);
+  for (size_t i = 0; i < options.hosts.size(); ++i) {
+    builder.AddListeningPort(options.hosts[i], creds, &ports_[i]);
+  }
+  builder.RegisterService(impl_.get());
+  // Big ListPath chunks and AddPathStream batches; gobgp's own limit is 256 MiB too.
+  builder.SetMaxReceiveMessageSize(256 << 20);
+  builder.SetMaxSendMessageSize(256 << 20);
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for the gRPC API on ",
+                                               absl::StrJoin(options.hosts, ",")));
+  }
+  for (size_t i = 0; i < options.hosts.size(); ++i) {
+    if (!absl::StartsWith(options.hosts[i], "unix:") && ports_[i] == 0) {
+      grpc_->Shutdown();
+      grpc_.reset();
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen for the gRPC API on ", options.hosts[i]));
+    }
+  }
+  impl_->AttachToRunningServer();
+  LogInfo("gRPC API listening", {{"hosts", absl::StrJoin(options.hosts, ",")},
+                                 {"tls", options.tls ? "on" : "off"}});
+  return absl::OkStatus();
+}
+
+void ApiServer::Shutdown() {
+  if (!grpc_) return;
+  impl_->BeginShutdown();
+  grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc_->Wait();
+  grpc_.reset();
+}
+
+}  // namespace kbgp::api_server
