@@ -391,6 +391,13 @@ absl::StatusOr<Config> LoadFile(const std::string& path, absl::string_view forma
 // `name` stands for the file name in error messages.
 absl::StatusOr<Config> LoadString(absl::string_view text, absl::string_view name);
 
+// gobgpd's neighbor defaults for a neighbor that was not read from a file (the API's
+// AddPeer): the rules Load* applies, with no key counting as written, as gobgpd's
+// SetDefaultNeighborConfigValues does without viper (so every listed afi-safi is enabled and
+// every zero timer gets its default). `global` supplies the AS and confederation. Errors
+// read "neighbor.KEY.PATH: what is wrong".
+absl::Status SetNeighborDefaults(const Global& global, Neighbor* neighbor);
+
 // The canonical YAML form: gobgpd's schema, defaults written out, stable key order.
 // LoadString(Print(c)) == c, and gobgpd accepts it.
 std::string Print(const Config& config);

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "daemon/config/config.h"
 #include "daemon/config/names.h"
 #include "daemon/config/yaml_reader.h"
@@ -1101,6 +1102,17 @@ absl::StatusOr<Config> LoadFile(const std::string& path, absl::string_view forma
   std::ostringstream ss;
   ss << in.rdbuf();
   return Load(ss.str(), path);
+}
+
+absl::Status SetNeighborDefaults(const Global& global, Neighbor* neighbor) {
+  constexpr absl::string_view kFile = "api";
+  Context ctx{std::string(kFile)};
+  ApplyNeighborDefaults(&ctx, global, "neighbor", "neighbor.afi-safis", neighbor);
+  if (ctx.ok()) return absl::OkStatus();
+  // Context writes "FILE: PATH: message"; there is no file here.
+  absl::string_view msg = ctx.status().message();
+  absl::ConsumePrefix(&msg, absl::StrCat(kFile, ": "));
+  return absl::InvalidArgumentError(msg);
 }
 
 }  // namespace kbgp::config

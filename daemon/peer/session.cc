@@ -122,6 +122,7 @@ Session::Session(EventLoop& loop, SessionHandler& handler, SessionOptions option
       options_(std::move(options)),
       random_(std::move(random)),
       main_(std::make_unique<Fsm>(loop)),
+      last_down_at_(loop.clock().Now()),
       alive_(std::make_shared<bool>(true)) {
   if (!random_) {
     auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
@@ -328,6 +329,7 @@ void Session::Perform(Fsm* f, const Action& a, DownReason reason, const PendingE
     case ActionType::kSessionEstablished:
       negotiated_ = f->negotiated;
       established_at_ = loop_.clock().Now();
+      last_up_at_ = established_at_;
       LogInfo("peer up", {{"peer", PeerName()},
                           {"as", negotiated_.peer_as},
                           {"router_id", IpAddress::V4(negotiated_.peer_bgp_id).ToString()},
@@ -341,6 +343,7 @@ void Session::Perform(Fsm* f, const Action& a, DownReason reason, const PendingE
       ++flops_;
       std::chrono::nanoseconds up = uptime();
       established_at_.reset();
+      last_down_at_ = loop_.clock().Now();
       LogInfo("peer down", {{"peer", PeerName()},
                             {"as", options_.peer_as},
                             {"reason", ReasonName(reason)},
@@ -784,6 +787,7 @@ Negotiated Session::Negotiate(const wire::Open& ours, const wire::Open& peers) c
     if (auto* ap = std::get_if<wire::AddPathCap>(&cap)) our_ap = ap->entries;
     if (auto* enh = std::get_if<wire::ExtendedNextHopCap>(&cap)) our_enh = enh->entries;
   }
+  n.peer_capabilities = peers.capabilities;
   bool peer_mp = false;
   for (const wire::Capability& cap : peers.capabilities) {
     if (auto* mp = std::get_if<wire::MultiprotocolCap>(&cap)) {
