@@ -77,19 +77,32 @@ struct FamilyName {
 };
 // gobgp's AddressFamilyNameMap for the families gobgpd 3.10 configures.
 constexpr FamilyName kFamilyNames[] = {
-    {1, 1, "ipv4-unicast"},         {2, 1, "ipv6-unicast"},
-    {1, 2, "ipv4-multicast"},       {2, 2, "ipv6-multicast"},
-    {1, 4, "ipv4-labelled-unicast"}, {2, 4, "ipv6-labelled-unicast"},
-    {1, 128, "l3vpn-ipv4-unicast"}, {2, 128, "l3vpn-ipv6-unicast"},
-    {1, 129, "l3vpn-ipv4-multicast"}, {2, 129, "l3vpn-ipv6-multicast"},
-    {25, 65, "l2vpn-vpls"},         {25, 70, "l2vpn-evpn"},
-    {1, 132, "rtc"},                {1, 7, "ipv4-encap"},
-    {2, 7, "ipv6-encap"},           {1, 133, "ipv4-flowspec"},
-    {1, 134, "l3vpn-ipv4-flowspec"}, {2, 133, "ipv6-flowspec"},
-    {2, 134, "l3vpn-ipv6-flowspec"}, {25, 134, "l2vpn-flowspec"},
-    {1, 73, "ipv4-srpolicy"},       {2, 73, "ipv6-srpolicy"},
-    {16397, 241, "opaque"},         {16388, 71, "ls"},
-    {1, 85, "ipv4-mup"},            {2, 85, "ipv6-mup"},
+    {1, 1, "ipv4-unicast"},
+    {2, 1, "ipv6-unicast"},
+    {1, 2, "ipv4-multicast"},
+    {2, 2, "ipv6-multicast"},
+    {1, 4, "ipv4-labelled-unicast"},
+    {2, 4, "ipv6-labelled-unicast"},
+    {1, 128, "l3vpn-ipv4-unicast"},
+    {2, 128, "l3vpn-ipv6-unicast"},
+    {1, 129, "l3vpn-ipv4-multicast"},
+    {2, 129, "l3vpn-ipv6-multicast"},
+    {25, 65, "l2vpn-vpls"},
+    {25, 70, "l2vpn-evpn"},
+    {1, 132, "rtc"},
+    {1, 7, "ipv4-encap"},
+    {2, 7, "ipv6-encap"},
+    {1, 133, "ipv4-flowspec"},
+    {1, 134, "l3vpn-ipv4-flowspec"},
+    {2, 133, "ipv6-flowspec"},
+    {2, 134, "l3vpn-ipv6-flowspec"},
+    {25, 134, "l2vpn-flowspec"},
+    {1, 73, "ipv4-srpolicy"},
+    {2, 73, "ipv6-srpolicy"},
+    {16397, 241, "opaque"},
+    {16388, 71, "ls"},
+    {1, 85, "ipv4-mup"},
+    {2, 85, "ipv6-mup"},
 };
 
 const char* KnownFamilyName(uint32_t afi, uint32_t safi) {
@@ -125,10 +138,10 @@ std::string MacString(const uint8_t* b) {
 // "aabb.ccdd.eeff".
 bool ParseMac(absl::string_view s, uint8_t out[6]) {
   auto hex = [](char c, int* v) {
-    if (c >= '0' && c <= '9') *v = c - '0';
-    else if (c >= 'a' && c <= 'f') *v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') *v = c - 'A' + 10;
-    else return false;
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+    *v = absl::ascii_isdigit(static_cast<unsigned char>(c))
+             ? c - '0'
+             : absl::ascii_tolower(static_cast<unsigned char>(c)) - 'a' + 10;
     return true;
   };
   if (s.size() == 17 && (s[2] == ':' || s[2] == '-')) {
@@ -182,7 +195,8 @@ void Add(std::vector<Listed>* out, int key, const M& m) {
   out->push_back(std::move(l));
 }
 
-void AsPathToApi(const wire::AsPath& path, google::protobuf::RepeatedPtrField<apipb::AsSegment>* out) {
+void AsPathToApi(const wire::AsPath& path,
+                 google::protobuf::RepeatedPtrField<apipb::AsSegment>* out) {
   for (const wire::AsSegment& seg : path) {
     apipb::AsSegment* s = out->Add();
     s->set_type(static_cast<apipb::AsSegment::Type>(seg.type));
@@ -281,8 +295,8 @@ absl::StatusOr<Prefix> PrefixFromApi(const Any& nlri, Family family) {
                                 family == Family::kIPv4 ? "ipv4-unicast" : "ipv6-unicast"));
   }
   if (p.prefix_len() > static_cast<uint32_t>(addr->bit_length())) {
-    return Invalid(absl::StrCat("invalid prefix length ", p.prefix_len(), " for ",
-                                addr->ToString()));
+    return Invalid(
+        absl::StrCat("invalid prefix length ", p.prefix_len(), " for ", addr->ToString()));
   }
   return Prefix::Make(*addr, static_cast<uint8_t>(p.prefix_len()));
 }
@@ -349,7 +363,7 @@ void ExtCommunityToApi(uint64_t community, Any* out) {
       out->PackFrom(m);
       return;
     }
-    case 0x03:  // RFC 4360 §3.3 opaque, transitive
+    case 0x03:            // RFC 4360 §3.3 opaque, transitive
       if (sub == 0x0b) {  // RFC 9012 color
         apipb::ColorExtended m;
         m.set_color(u32(4));
@@ -507,9 +521,8 @@ absl::StatusOr<uint64_t> ExtCommunityFromApi(const Any& community) {
     return absl::OkStatus();
   };
   absl::Status s;
-#define KBGP_CHECK(expr)    \
-  if (s = (expr); !s.ok()) \
-  return s
+#define KBGP_CHECK(expr) \
+  if (s = (expr); !s.ok()) return s
   if (community.Is<apipb::TwoOctetAsSpecificExtended>()) {
     apipb::TwoOctetAsSpecificExtended m;
     KBGP_CHECK(Unpack(community, &m, "extended community"));
@@ -807,10 +820,14 @@ bool IsDecodedType(uint32_t type) {
 
 // gobgp attribute messages kbgpd cannot originate.
 constexpr absl::string_view kUnsupportedAttributes[] = {
-    "apipb.MpUnreachNLRIAttribute", "apipb.As4PathAttribute",
-    "apipb.As4AggregatorAttribute", "apipb.PmsiTunnelAttribute",
-    "apipb.TunnelEncapAttribute",   "apipb.IP6ExtendedCommunitiesAttribute",
-    "apipb.PrefixSID",              "apipb.LsAttribute",
+    "apipb.MpUnreachNLRIAttribute",
+    "apipb.As4PathAttribute",
+    "apipb.As4AggregatorAttribute",
+    "apipb.PmsiTunnelAttribute",
+    "apipb.TunnelEncapAttribute",
+    "apipb.IP6ExtendedCommunitiesAttribute",
+    "apipb.PrefixSID",
+    "apipb.LsAttribute",
 };
 
 // What one pass over Path.pattrs collects.
@@ -857,9 +874,8 @@ absl::Status ParseOneAttribute(const Any& any, Family family, ParsedAttrs* p) {
     p->seen.set(static_cast<size_t>(c));
     return absl::OkStatus();
   };
-#define KBGP_CHECK(expr)    \
-  if (s = (expr); !s.ok()) \
-  return s
+#define KBGP_CHECK(expr) \
+  if (s = (expr); !s.ok()) return s
   if (any.Is<apipb::OriginAttribute>()) {
     apipb::OriginAttribute m;
     KBGP_CHECK(Unpack(any, &m, "path attribute"));
@@ -1040,8 +1056,8 @@ absl::Status ParseOneAttribute(const Any& any, Family family, ParsedAttrs* p) {
                                   " must have the optional flag (0x80)"));
     }
     if (m.value().size() > 0xffff) {
-      return Invalid(absl::StrCat("unknown attribute of type ", m.type(), ": ",
-                                  m.value().size(), " octets (max 65535)"));
+      return Invalid(absl::StrCat("unknown attribute of type ", m.type(), ": ", m.value().size(),
+                                  " octets (max 65535)"));
     }
     a.unknown.push_back(wire::RawAttribute{
         static_cast<uint8_t>(m.flags() & ~wire::attr::kFlagExtendedLength),
@@ -1049,7 +1065,8 @@ absl::Status ParseOneAttribute(const Any& any, Family family, ParsedAttrs* p) {
   } else {
     absl::string_view name = TypeName(any);
     for (absl::string_view u : kUnsupportedAttributes) {
-      if (name == u) return absl::UnimplementedError(absl::StrCat("unsupported path attribute: ", name));
+      if (name == u)
+        return absl::UnimplementedError(absl::StrCat("unsupported path attribute: ", name));
     }
     return Invalid(absl::StrCat("unknown path attribute: ", Shown(name)));
   }
@@ -1072,9 +1089,8 @@ absl::Status ParseBinaryAttributes(const google::protobuf::RepeatedPtrField<std:
     size_t len = ext ? (static_cast<uint8_t>(e[2]) << 8 | static_cast<uint8_t>(e[3]))
                      : static_cast<uint8_t>(e[2]);
     if (e.size() != header + len) {
-      return Invalid(absl::StrCat("invalid binary path attribute of type ", type,
-                                  ": length ", len, " does not match ", e.size() - header,
-                                  " octets"));
+      return Invalid(absl::StrCat("invalid binary path attribute of type ", type, ": length ", len,
+                                  " does not match ", e.size() - header, " octets"));
     }
     if (p->seen.test(type)) return Invalid(absl::StrCat("duplicated path attribute type: ", type));
     p->seen.set(type);
@@ -1370,18 +1386,26 @@ absl::StatusOr<server::NeighborSpec> PeerFromApi(const apipb::Peer& peer,
   n.as_path_options.allow_own_as = static_cast<uint8_t>(conf.allow_own_asn());
   n.as_path_options.replace_peer_as = conf.replace_peer_asn();
   switch (conf.remove_private()) {
-    case apipb::REMOVE_NONE: c.remove_private_as = config::RemovePrivateAs::kNone; break;
-    case apipb::REMOVE_ALL: c.remove_private_as = config::RemovePrivateAs::kAll; break;
-    case apipb::REPLACE: c.remove_private_as = config::RemovePrivateAs::kReplace; break;
+    case apipb::REMOVE_NONE:
+      c.remove_private_as = config::RemovePrivateAs::kNone;
+      break;
+    case apipb::REMOVE_ALL:
+      c.remove_private_as = config::RemovePrivateAs::kAll;
+      break;
+    case apipb::REPLACE:
+      c.remove_private_as = config::RemovePrivateAs::kReplace;
+      break;
     default:
-      return Invalid(absl::StrCat("invalid remove_private ", static_cast<int>(conf.remove_private())));
+      return Invalid(
+          absl::StrCat("invalid remove_private ", static_cast<int>(conf.remove_private())));
   }
   const uint32_t local_as = c.local_as != 0 ? c.local_as : global.as;
   if (c.peer_as == local_as) {
     if (c.remove_private_as != config::RemovePrivateAs::kNone) {
       return Invalid("can't set remove-private-as for iBGP peer");
     }
-    if (n.as_path_options.replace_peer_as) return Invalid("can't set replace-peer-as for iBGP peer");
+    if (n.as_path_options.replace_peer_as)
+      return Invalid("can't set replace-peer-as for iBGP peer");
   }
 
   if (peer.has_timers()) {
@@ -1422,7 +1446,8 @@ absl::StatusOr<server::NeighborSpec> PeerFromApi(const apipb::Peer& peer,
 
   const apipb::GracefulRestart& gr = peer.graceful_restart();
   // RFC 4724 §3: the Restart Time field is 12 bits.
-  if (gr.restart_time() > 4095) return OutOfRange("graceful_restart.restart_time", gr.restart_time(), 4095);
+  if (gr.restart_time() > 4095)
+    return OutOfRange("graceful_restart.restart_time", gr.restart_time(), 4095);
   if (gr.deferral_time() > 0xffff) {
     return OutOfRange("graceful_restart.deferral_time", gr.deferral_time(), 0xffff);
   }
@@ -1436,7 +1461,8 @@ absl::StatusOr<server::NeighborSpec> PeerFromApi(const apipb::Peer& peer,
   const apipb::Transport& tr = peer.transport();
   if (!tr.local_address().empty()) {
     absl::StatusOr<IpAddress> la = ParseAddress(tr.local_address());
-    if (!la.ok()) return Invalid(absl::StrCat("invalid local address: ", Shown(tr.local_address())));
+    if (!la.ok())
+      return Invalid(absl::StrCat("invalid local address: ", Shown(tr.local_address())));
     if (la->family() != address->family()) {
       return Invalid(absl::StrCat("local address ", la->ToString(),
                                   " is not of the neighbor's address family"));
@@ -1506,12 +1532,18 @@ absl::Time ClockPair::WallTimeOf(Clock::TimePoint t) const {
 
 apipb::PeerState::SessionState SessionStateToApi(peer::State state) {
   switch (state) {
-    case peer::State::kIdle: return apipb::PeerState::IDLE;
-    case peer::State::kConnect: return apipb::PeerState::CONNECT;
-    case peer::State::kActive: return apipb::PeerState::ACTIVE;
-    case peer::State::kOpenSent: return apipb::PeerState::OPENSENT;
-    case peer::State::kOpenConfirm: return apipb::PeerState::OPENCONFIRM;
-    case peer::State::kEstablished: return apipb::PeerState::ESTABLISHED;
+    case peer::State::kIdle:
+      return apipb::PeerState::IDLE;
+    case peer::State::kConnect:
+      return apipb::PeerState::CONNECT;
+    case peer::State::kActive:
+      return apipb::PeerState::ACTIVE;
+    case peer::State::kOpenSent:
+      return apipb::PeerState::OPENSENT;
+    case peer::State::kOpenConfirm:
+      return apipb::PeerState::OPENCONFIRM;
+    case peer::State::kEstablished:
+      return apipb::PeerState::ESTABLISHED;
   }
   return apipb::PeerState::UNKNOWN;
 }
@@ -1560,9 +1592,14 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
   conf->set_peer_asn(so.peer_as);
   conf->set_type(type);
   switch (spec.rib.remove_private_as) {
-    case rib::RemovePrivateAs::kAll: conf->set_remove_private(apipb::REMOVE_ALL); break;
-    case rib::RemovePrivateAs::kReplace: conf->set_remove_private(apipb::REPLACE); break;
-    case rib::RemovePrivateAs::kNone: break;
+    case rib::RemovePrivateAs::kAll:
+      conf->set_remove_private(apipb::REMOVE_ALL);
+      break;
+    case rib::RemovePrivateAs::kReplace:
+      conf->set_remove_private(apipb::REPLACE);
+      break;
+    case rib::RemovePrivateAs::kNone:
+      break;
   }
   conf->set_allow_own_asn(static_cast<uint32_t>(std::max(spec.rib.allow_own_as, 0)));
   conf->set_admin_down(spec.admin_down);
@@ -1629,7 +1666,8 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
   if (established) {
     if (std::optional<asio::ip::tcp::endpoint> ep = session->local_endpoint()) {
       asio::ip::address a = ep->address();
-      if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+      if (a.is_v6() && a.to_v6().is_v4_mapped())
+        a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
       local_address = a.to_string();
     }
   }

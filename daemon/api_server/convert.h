@@ -79,8 +79,7 @@ struct NextHop {
   std::optional<IpAddress> link_local;  // RFC 2545 §3, IPv6 only
 };
 void AttributesToApi(const wire::PathAttributes& attrs, const Prefix& prefix,
-                     const std::optional<NextHop>& next_hop, bool next_hop_last,
-                     AnyList* out);
+                     const std::optional<NextHop>& next_hop, bool next_hop_last, AnyList* out);
 // The same for an interned set (its next hop and link-local next hop included).
 void AttributesToApi(const rib::AttrSet& attrs, const Prefix& prefix, bool next_hop_last,
                      AnyList* out);

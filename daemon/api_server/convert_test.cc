@@ -21,9 +21,9 @@
 namespace kbgp::api_server {
 namespace {
 
+using google::protobuf::Any;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using google::protobuf::Any;
 
 IpAddress Ip(const char* s) { return *IpAddress::Parse(s); }
 Prefix Pfx(const char* s) { return *Prefix::Parse(s); }
@@ -308,8 +308,7 @@ wire::PathAttributes AllAttributes() {
   a.large_communities = std::vector<wire::LargeCommunity>{{1, 2, 3}};
   // An unknown optional transitive attribute and AIGP (26), both kept as bytes.
   a.unknown.push_back(wire::RawAttribute{0xc0, 99, {1, 2}});
-  a.unknown.push_back(
-      wire::RawAttribute{0x80, 26, {1, 0, 11, 0, 0, 0, 0, 0, 0, 0, 5}});
+  a.unknown.push_back(wire::RawAttribute{0x80, 26, {1, 0, 11, 0, 0, 0, 0, 0, 0, 0, 5}});
   return a;
 }
 
@@ -351,30 +350,31 @@ TEST(AttributesToApiTest, EveryTypeInGobgpdOrder) {
   AnyList out;
   AttributesToApi(AllAttributes(), Pfx("10.1.0.0/24"), NextHop{Ip("192.0.2.1"), std::nullopt},
                   /*next_hop_last=*/false, &out);
-  EXPECT_EQ(Text(out),
-            AllText("pattrs { [type.googleapis.com/apipb.NextHopAttribute] { next_hop: "
-                    "\"192.0.2.1\" } } ",
-                    ""));
+  EXPECT_EQ(Text(out), AllText("pattrs { [type.googleapis.com/apipb.NextHopAttribute] { next_hop: "
+                               "\"192.0.2.1\" } } ",
+                               ""));
 }
 
 TEST(AttributesToApiTest, LocalPathListsNextHopLast) {
   AnyList out;
   AttributesToApi(AllAttributes(), Pfx("10.1.0.0/24"), NextHop{Ip("0.0.0.0"), std::nullopt},
                   /*next_hop_last=*/true, &out);
-  EXPECT_EQ(Text(out), AllText("", " pattrs { [type.googleapis.com/apipb.NextHopAttribute] { "
-                                   "next_hop: \"0.0.0.0\" } }"));
+  EXPECT_EQ(Text(out), AllText("",
+                               " pattrs { [type.googleapis.com/apipb.NextHopAttribute] { "
+                               "next_hop: \"0.0.0.0\" } }"));
 }
 
 TEST(AttributesToApiTest, Ipv6NextHopInMpReachAlwaysLast) {
   AnyList out;
-  AttributesToApi(AllAttributes(), Pfx("2001:db8::/32"),
-                  NextHop{Ip("2001:db8::1"), Ip("fe80::1")}, /*next_hop_last=*/false, &out);
+  AttributesToApi(AllAttributes(), Pfx("2001:db8::/32"), NextHop{Ip("2001:db8::1"), Ip("fe80::1")},
+                  /*next_hop_last=*/false, &out);
   EXPECT_EQ(Text(out),
-            AllText("", " pattrs { [type.googleapis.com/apipb.MpReachNLRIAttribute] { family { "
-                        "afi: AFI_IP6 safi: SAFI_UNICAST } next_hops: \"2001:db8::1\" "
-                        "next_hops: \"fe80::1\" nlris { "
-                        "[type.googleapis.com/apipb.IPAddressPrefix] { prefix_len: 32 prefix: "
-                        "\"2001:db8::\" } } } }"));
+            AllText("",
+                    " pattrs { [type.googleapis.com/apipb.MpReachNLRIAttribute] { family { "
+                    "afi: AFI_IP6 safi: SAFI_UNICAST } next_hops: \"2001:db8::1\" "
+                    "next_hops: \"fe80::1\" nlris { "
+                    "[type.googleapis.com/apipb.IPAddressPrefix] { prefix_len: 32 prefix: "
+                    "\"2001:db8::\" } } } }"));
   // A second next hop that is not link-local is not listed (gobgpd's IsLinkLocalUnicast).
   out.Clear();
   wire::PathAttributes a;
@@ -461,9 +461,8 @@ TEST(RouteFromApiTest, Ipv4AsTheCliSendsIt) {
 }
 
 TEST(RouteFromApiTest, Ipv6InMpReachWithLinkLocal) {
-  apipb::Path p =
-      CliPath("2001:db8::/32", {Origin(1), MpReach(kV6, {"2001:db8::1", "fe80::1"},
-                                                   {"2001:db8::/32"})});
+  apipb::Path p = CliPath("2001:db8::/32",
+                          {Origin(1), MpReach(kV6, {"2001:db8::1", "fe80::1"}, {"2001:db8::/32"})});
   absl::StatusOr<ApiRoute> r = RouteFromApi(p, false);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->family, wire::kIPv6Unicast);
@@ -492,9 +491,8 @@ TEST(RouteFromApiTest, Ipv4WithIpv6NextHop) {
   rib::AttrPool pool;
   EXPECT_EQ(InternRoute(pool, *r)->next_hop(), Ip("2001:db8::5"));
   // An MP_REACH of IPv4 with an IPv4 next hop is a plain NEXT_HOP (gobgpd's api2Path).
-  r = RouteFromApi(CliPath("10.6.0.0/24", {Origin(0), MpReach(kV4, {"192.0.2.1"},
-                                                              {"10.6.0.0/24"})}),
-                   false);
+  r = RouteFromApi(
+      CliPath("10.6.0.0/24", {Origin(0), MpReach(kV4, {"192.0.2.1"}, {"10.6.0.0/24"})}), false);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->attrs.next_hop, Ip("192.0.2.1"));
   EXPECT_FALSE(r->attrs.mp_reach.has_value());
@@ -746,9 +744,8 @@ std::vector<BadPath> BadPaths() {
       CliPath("2001:db8::/32", {Origin(0), MpReach(kV4, {"192.0.2.1"}, {"10.0.0.0/8"})}),
       "MP_REACH_NLRI of family ipv4-unicast in a path of another family");
   add("mp reach of evpn",
-      CliPath("2001:db8::/32",
-              {Origin(0), MpReach("afi: AFI_L2VPN safi: SAFI_EVPN", {"2001:db8::1"},
-                                  {"2001:db8::/32"})}),
+      CliPath("2001:db8::/32", {Origin(0), MpReach("afi: AFI_L2VPN safi: SAFI_EVPN",
+                                                   {"2001:db8::1"}, {"2001:db8::/32"})}),
       "unsupported family l2vpn-evpn");
   add("three next hops",
       CliPath("2001:db8::/32",
@@ -852,8 +849,8 @@ TEST(PathToApiTest, ReceivedPathsAsGobgpdListsThem) {
   u6.attrs.origin = wire::Origin::kEgp;
   u6.attrs.as_path = wire::AsPath{{wire::AsSegmentType::kSequence, {65002}}};
   u6.attrs.communities = std::vector<uint32_t>{65537};
-  u6.attrs.mp_reach = wire::MpReach{wire::kIPv6Unicast, Ip("2001:db8::1"), std::nullopt,
-                                    {{Pfx("2001:db8::/32"), 0}}, {}};
+  u6.attrs.mp_reach = wire::MpReach{
+      wire::kIPv6Unicast, Ip("2001:db8::1"), std::nullopt, {{Pfx("2001:db8::/32"), 0}}, {}};
   rib.ApplyUpdate(peer, u6);
 
   const absl::Time arrival = absl::FromUnixSeconds(1795726392);
@@ -999,8 +996,7 @@ std::string SpecText(const server::NeighborSpec& spec) {
       " keepalive=", s.fsm.keepalive_time, " connect=", s.fsm.connect_retry_time,
       " idle=", s.fsm.idle_hold_time, " md5=", s.password, " multihop=", int{s.multihop_ttl},
       " gtsm=", int{s.ttl_security_hops}, " rr=", spec.rib.route_reflector_client, "/",
-      spec.rib.cluster_id, " rs=", spec.rib.route_server_client,
-      " own_as=", spec.rib.allow_own_as,
+      spec.rib.cluster_id, " rs=", spec.rib.route_server_client, " own_as=", spec.rib.allow_own_as,
       " private=", static_cast<int>(spec.rib.remove_private_as), " admin_down=", spec.admin_down,
       " desc=", spec.description);
 }
@@ -1021,12 +1017,12 @@ TEST(PeerFromApiTest, GobgpdDefaults) {
   ASSERT_EQ(spec->session.families.size(), 1u);
   EXPECT_EQ(spec->session.families[0].family, wire::kIPv6Unicast);
   // Listed families are all enabled, even when the client says otherwise (gobgpd).
-  spec = PeerFromApi(Parse<apipb::Peer>(
-                         "conf { neighbor_address: \"127.0.0.9\" peer_asn: 65009 } "
+  spec = PeerFromApi(
+      Parse<apipb::Peer>("conf { neighbor_address: \"127.0.0.9\" peer_asn: 65009 } "
                          "afi_safis { config { family { afi: AFI_IP safi: SAFI_UNICAST } } } "
                          "afi_safis { config { family { afi: AFI_IP6 safi: SAFI_UNICAST } "
                          "enabled: true } }"),
-                     Global());
+      Global());
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_EQ(spec->session.families.size(), 2u);
   EXPECT_EQ(spec->session.families[1].family, wire::kIPv6Unicast);
@@ -1065,12 +1061,10 @@ neighbors:
 )";
   absl::StatusOr<config::Config> cfg = config::LoadString(yaml, "test.yml");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  absl::StatusOr<server::NeighborSpec> from_yaml =
-      config::ToNeighborSpec(*cfg, cfg->neighbors[0]);
+  absl::StatusOr<server::NeighborSpec> from_yaml = config::ToNeighborSpec(*cfg, cfg->neighbors[0]);
   ASSERT_TRUE(from_yaml.ok()) << from_yaml.status();
 
-  absl::StatusOr<server::NeighborSpec> from_api = PeerFromApi(
-      Parse<apipb::Peer>(R"(
+  absl::StatusOr<server::NeighborSpec> from_api = PeerFromApi(Parse<apipb::Peer>(R"(
         conf { neighbor_address: "192.0.2.2" peer_asn: 65002 local_asn: 65100
                description: "upstream" auth_password: "secret" remove_private: REPLACE
                allow_own_asn: 2 }
@@ -1086,7 +1080,7 @@ neighbors:
         afi_safis { config { family { afi: AFI_IP6 safi: SAFI_UNICAST } enabled: true } }
         afi_safis { config { family { afi: AFI_L2VPN safi: SAFI_EVPN } enabled: true } }
       )"),
-      Global());
+                                                              Global());
   ASSERT_TRUE(from_api.ok()) << from_api.status();
   EXPECT_EQ(SpecText(*from_api), SpecText(*from_yaml));
   EXPECT_THAT(SpecText(*from_api),
@@ -1233,8 +1227,7 @@ constexpr char kGobgpdIdlePeer[] =
     "ttl_security { }";
 
 TEST_F(PeerToApiTest, NotConnectedAsGobgpdListsIt) {
-  server::NeighborStatus st =
-      Status("conf { neighbor_address: \"127.0.0.9\" peer_asn: 65009 }");
+  server::NeighborStatus st = Status("conf { neighbor_address: \"127.0.0.9\" peer_asn: 65009 }");
   peer::Session session(loop_, handler_, st.spec.session);
   st.session = &session;
   clock_.Advance(std::chrono::seconds(10));
@@ -1286,20 +1279,19 @@ TEST(PeerToApiEstablishedTest, ListsTheSession) {
   peer::Listener lb(loop, peer::Listener::Options{{Ip("127.0.0.2")}, 0});
   ASSERT_TRUE(la.Start().ok());
   ASSERT_TRUE(lb.Start().ok());
-  absl::StatusOr<server::NeighborSpec> a = PeerFromApi(
-      Parse<apipb::Peer>("conf { neighbor_address: \"127.0.0.2\" peer_asn: 65002 } "
-                         "transport { local_address: \"127.0.0.1\" }"),
-      Global());
+  absl::StatusOr<server::NeighborSpec> a =
+      PeerFromApi(Parse<apipb::Peer>("conf { neighbor_address: \"127.0.0.2\" peer_asn: 65002 } "
+                                     "transport { local_address: \"127.0.0.1\" }"),
+                  Global());
   ASSERT_TRUE(a.ok()) << a.status();
   server::GlobalSpec gb = Global();
   gb.as = 65002;
   gb.router_id = 0x0a000002;
   absl::StatusOr<server::NeighborSpec> b = PeerFromApi(
-      Parse<apipb::Peer>(
-          "conf { neighbor_address: \"127.0.0.1\" peer_asn: 65001 } "
-          "transport { local_address: \"127.0.0.2\" passive_mode: true } "
-          "afi_safis { config { family { afi: AFI_IP safi: SAFI_UNICAST } } "
-          "add_paths { config { receive: true } } }"),
+      Parse<apipb::Peer>("conf { neighbor_address: \"127.0.0.1\" peer_asn: 65001 } "
+                         "transport { local_address: \"127.0.0.2\" passive_mode: true } "
+                         "afi_safis { config { family { afi: AFI_IP safi: SAFI_UNICAST } } "
+                         "add_paths { config { receive: true } } }"),
       gb);
   ASSERT_TRUE(b.ok()) << b.status();
   a->session.peer_port = lb.port();
@@ -1350,8 +1342,9 @@ TEST(PeerToApiEstablishedTest, ListsTheSession) {
 
   sa->Stop();
   sb->Stop();
-  ASSERT_TRUE(loop.RunUntil([&] { return sa->open_connections() == 0 && sb->open_connections() == 0; },
-                            std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      loop.RunUntil([&] { return sa->open_connections() == 0 && sb->open_connections() == 0; },
+                    std::chrono::seconds(5)));
   // After the drop: the downtime moved, the uptime stays (gobgpd's CLI shows time since down).
   out.Clear();
   PeerToApi(st, ClockPair{loop.clock().Now(), absl::Now()}, true, &out);
