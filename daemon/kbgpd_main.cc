@@ -215,12 +215,12 @@ int Main(int argc, char** argv) {
     }
     if (api_stopper.joinable()) return;  // a second signal while stopping
     LogInfo("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-    server.Stop();
     // The API's handlers wait on this loop, so the API stops on a thread of its own while
-    // the loop still runs; then the Cease NOTIFICATIONs get a moment to leave.
+    // the loop still runs; then BGP stops and the Cease NOTIFICATIONs get a moment to leave.
     api_stopper = std::thread([&]() {
       api.Shutdown();
       loop.Post([&]() {
+        server.Stop();
         grace.Start(std::chrono::milliseconds(200), [&loop]() { loop.Stop(); });
       });
     });

@@ -162,6 +162,11 @@ def _mask_json(v, parent=None):
             # gobgpd lists the capabilities in a different order on every session (it builds
             # them from a map); the order carries no meaning.
             items.sort(key=lambda x: json.dumps(x, sort_keys=True))
+        elif parent == "attrs" and all(isinstance(x, dict) and "type" in x for x in items):
+            # A received path's attributes: gobgpd lists them in the order the peer sent them
+            # (gobgpd peers send NEXT_HOP last), kbgp by type code, as it stores them decoded.
+            # The set is what a client reads; the text table shows the same either way.
+            items.sort(key=lambda x: x["type"])
         return items
     return v
 

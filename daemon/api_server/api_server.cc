@@ -46,11 +46,11 @@ grpc::Status ToGrpc(const absl::Status& s) {
   grpc::StatusCode code;
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
-    case absl::StatusCode::kNotFound: code = grpc::StatusCode::NOT_FOUND; break;
-    case absl::StatusCode::kAlreadyExists: code = grpc::StatusCode::ALREADY_EXISTS; break;
-    case absl::StatusCode::kFailedPrecondition:
-      code = grpc::StatusCode::FAILED_PRECONDITION;
-      break;
+    // gobgpd answers these states of the world (exists, not found, not started, in use)
+    // with plain errors, which gRPC-Go sends as UNKNOWN; clients match on the text.
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition: code = grpc::StatusCode::UNKNOWN; break;
     case absl::StatusCode::kResourceExhausted:
       code = grpc::StatusCode::RESOURCE_EXHAUSTED;
       break;
@@ -159,7 +159,8 @@ void GlobalToApi(const server::GlobalSpec& spec, uint16_t bound_port, apipb::Glo
 // One WatchEvent subscriber: the core appends, the gRPC thread drains.
 struct Watcher {
   bool peers = false;
-  bool best = false;
+  bool best = false;  // cleared while BGP is stopped
+  bool wants_best = false;
   bool post_policy = false;
   bool adj_in = false;
   size_t limit = 0;
@@ -275,6 +276,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       if (s.ok()) {
         SyncPolicyStore();
         InstallHooks();
+        for (auto& w : watchers_) w->best = w->wants_best;
+        UpdateBestCache();
       }
       return s;
     }));
@@ -282,6 +285,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   grpc::Status StopBgp(grpc::ServerContext*, const apipb::StopBgpRequest*, Empty*) override {
     OnCore([&] {
+      ReleaseCoreState();
       server_.Stop();
       peer_groups_.clear();
       local_paths_.clear();
@@ -293,7 +297,9 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   grpc::Status GetBgp(grpc::ServerContext*, const apipb::GetBgpRequest*,
                       apipb::GetBgpResponse* resp) override {
     OnCore([&] {
-      if (!server_.started()) return;  // gobgpd answers an empty Global before StartBgp
+      // gobgpd answers a zero Global before StartBgp (the gobgp CLI needs one to print).
+      resp->mutable_global();
+      if (!server_.started()) return;
       GlobalToApi(server_.global(), server_.listen_port(), resp->mutable_global());
     });
     return grpc::Status::OK;
@@ -321,7 +327,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   grpc::Status AddPeer(grpc::ServerContext*, const apipb::AddPeerRequest* req, Empty*) override {
     if (!req->has_peer()) return Invalid("AddPeer: peer is missing");
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       auto spec = PeerSpec(req->peer());
       if (!spec.ok()) return spec.status();
       return server_.AddNeighbor(*std::move(spec));
@@ -333,7 +339,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto addr = ParseAddress(req->address(), "neighbor");
     if (!addr.ok()) return ToGrpc(addr.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       return server_.DeleteNeighbor(*addr);
     }));
   }
@@ -342,7 +348,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
                           apipb::UpdatePeerResponse* resp) override {
     if (!req->has_peer()) return Invalid("UpdatePeer: peer is missing");
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       auto spec = PeerSpec(req->peer());
       if (!spec.ok()) return spec.status();
       const peer::Session* old = server_.FindSession(spec->session.peer_address);
@@ -382,10 +388,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       }
       return out;
     });
-    if (only && peers.empty()) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                          absl::StrCat("not found neighbor ", req->address()));
-    }
+    // An unknown address lists nothing (gobgpd); the gobgp CLI says "not found neighbor".
     for (auto& p : peers) {
       if (ctx->IsCancelled() || !writer->Write(p)) break;
     }
@@ -397,7 +400,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto addr = ParseAddress(req->address(), "neighbor");
     if (!addr.ok()) return ToGrpc(addr.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       if (!req->soft()) return server_.ResetNeighbor(*addr, req->communication());
       absl::Status s;
       if (req->direction() == apipb::ResetPeerRequest::IN ||
@@ -417,8 +420,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto addr = ParseAddress(req->address(), "neighbor");
     if (!addr.ok()) return ToGrpc(addr.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
-      return server_.DisableNeighbor(*addr, req->communication());
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+      return server_.ShutdownNeighbor(*addr, req->communication());
     }));
   }
 
@@ -427,7 +430,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto addr = ParseAddress(req->address(), "neighbor");
     if (!addr.ok()) return ToGrpc(addr.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       return server_.EnableNeighbor(*addr);
     }));
   }
@@ -437,7 +440,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto addr = ParseAddress(req->address(), "neighbor");
     if (!addr.ok()) return ToGrpc(addr.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       return server_.DisableNeighbor(*addr, req->communication());
     }));
   }
@@ -453,7 +456,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     probe.mutable_conf()->set_neighbor_address("192.0.2.1");
     if (probe.conf().peer_asn() == 0) probe.mutable_conf()->set_peer_asn(1);
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       if (peer_groups_.contains(name)) {
         return absl::AlreadyExistsError(absl::StrCat("can't overwrite the existing peer-group: ",
                                                      name));
@@ -529,7 +532,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     const std::string group = req->dynamic_neighbor().peer_group();
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       auto it = peer_groups_.find(group);
       if (it == peer_groups_.end()) {
         return absl::NotFoundError(absl::StrCat("can't find the peer-group: ", group));
@@ -590,7 +593,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto route = RouteFromApi(req->path(), /*withdraw=*/false);
     if (!route.ok()) return ToGrpc(route.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       if (route->is_withdraw) return DeleteRoute(*route);
       std::string uuid;
       absl::Status s = AddRoute(*route, &uuid);
@@ -606,7 +609,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     if (!req->uuid().empty()) {
       return ToGrpc(OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
         auto it = uuids_.find(req->uuid());
         if (it == uuids_.end()) return absl::NotFoundError("can't find a specified path");
         LocalKey key = it->second;
@@ -619,7 +622,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       auto route = RouteFromApi(req->path(), /*withdraw=*/true);
       if (!route.ok()) return ToGrpc(route.status());
       return ToGrpc(OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
         return DeleteRoute(*route);
       }));
     }
@@ -631,7 +634,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       family = *f;
     }
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       server_.DeleteLocalPaths(family);
       for (auto it = local_paths_.begin(); it != local_paths_.end();) {
         if (!family || it->first.first.family() == *family) {
@@ -661,7 +664,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         routes.push_back(*std::move(r));
       }
       absl::Status s = OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
         for (const ApiRoute& r : routes) {
           std::string uuid;
           absl::Status st = r.is_withdraw ? DeleteRoute(r) : AddRoute(r, &uuid);
@@ -679,15 +682,18 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto family = FamilyFromApi(req->family());
     if (!family.ok()) return ToGrpc(family.status());
     return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       const rib::Rib& rib = *server_.rib();
       uint64_t dests = 0, paths = 0, accepted = 0;
       switch (req->table_type()) {
         case apipb::GLOBAL:
         case apipb::LOCAL:
-          dests = rib.destination_count(*family);
+          // Paths that lost to a loop check or import policy are not in gobgpd's table.
           rib.ForEachDestination(*family, [&](const Prefix&, const rib::Destination& d) {
-            for (const rib::Path& p : d.paths()) paths += p.eligible() ? 1 : 0;
+            uint64_t n = 0;
+            for (const rib::Path& p : d.paths()) n += p.eligible() ? 1 : 0;
+            paths += n;
+            dests += n > 0 ? 1 : 0;
           });
           break;
         case apipb::ADJ_IN:
@@ -748,8 +754,15 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       q.lookups.push_back(l);
     }
     absl::Status checked = OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
-      if (q.neighbor) return FindPeerStatus(q.neighbor->ToString()).status();
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+      if (!q.neighbor) return absl::OkStatus();
+      auto st = FindPeerStatus(q.neighbor->ToString());
+      if (!st.ok()) return st.status();
+      // Only route server clients have a table of their own in gobgpd.
+      if (q.table == apipb::LOCAL && !st->spec.rib.route_server_client) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("neighbor ", q.neighbor->ToString(), " doesn't have local rib"));
+      }
       return absl::OkStatus();
     });
     if (!checked.ok()) return ToGrpc(checked);
@@ -780,7 +793,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     for (const auto& f : req->table().filters()) {
       switch (f.type()) {
         case apipb::WatchEventRequest::Table::Filter::BEST:
-          w->best = true;
+          w->best = w->wants_best = true;
           init_best |= f.init();
           break;
         case apipb::WatchEventRequest::Table::Filter::ADJIN:
@@ -807,6 +820,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     Family replay_family = Family::kIPv4;
     OnCore([&] {
       watchers_.push_back(w);
+      UpdateBestCache();
       if (w->peers && server_.started()) {
         for (const server::NeighborStatus& st : server_.ListNeighbors()) {
           apipb::WatchEventResponse ev;
@@ -847,7 +861,10 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       }
       if (!ok) break;
     }
-    OnCore([&] { std::erase(watchers_, w); });
+    OnCore([&] {
+      std::erase(watchers_, w);
+      UpdateBestCache();
+    });
     {
       std::lock_guard<std::mutex> lock(watchers_mu_);
       std::erase(all_watchers_, w);
@@ -1082,22 +1099,23 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   }
 
   // One Rib path as the API lists it.
-  void EmitPath(const Prefix& prefix, const rib::Path& p, bool best, bool pre_policy,
-                apipb::Path* out) {
+  // gobgpd numbers a destination's paths from 1 in the order they arrived (the lowest free
+  // number); the rank by arrival is the same while no path in between went away.
+  static uint32_t LocalId(const rib::Destination& d, const rib::Path& p) {
+    uint32_t id = 1;
+    for (const rib::Path& o : d.paths()) id += o.seq < p.seq ? 1 : 0;
+    return id;
+  }
+
+  void EmitPath(const Prefix& prefix, const rib::Destination& d, const rib::Path& p, bool best,
+                bool pre_policy, apipb::Path* out) {
     const rib::Rib& rib = *server_.rib();
     PathInfo info = PathInfoOf(p, rib.peer_info(p.peer), pre_policy);
+    info.local_identifier = LocalId(d, p);
     info.best = best;
     info.arrival = absl::FromUnixSeconds(PathAge(prefix, p));
     info.is_from_external = !rib.peer_info(p.peer).local &&
                             rib.peer_info(p.peer).peer_as != rib.peer_info(p.peer).local_as;
-    PathToApi(prefix, info, out);
-  }
-
-  // A withdrawal as WatchEvent reports it: the prefix, no attributes.
-  void EmitWithdraw(const Prefix& prefix, apipb::Path* out) {
-    PathInfo info;
-    info.is_withdraw = true;
-    info.arrival = absl::Now();
     PathToApi(prefix, info, out);
   }
 
@@ -1128,7 +1146,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     out->set_prefix(prefix.ToString());
     for (const rib::Path* p : order) {
       if (only_best && p != best) continue;
-      EmitPath(prefix, *p, p == best, false, out->add_paths());
+      EmitPath(prefix, d, *p, p == best, false, out->add_paths());
     }
   }
 
@@ -1280,7 +1298,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         info = PathInfoOf(*d->best(), rib.peer_info(d->best()->peer), false);
         info.attrs = sent;
         info.arrival = absl::FromUnixSeconds(PathAge(p, *d->best()));
-        info.best = true;
+        info.local_identifier = LocalId(*d, *d->best());
+        info.best = false;  // gobgpd lists Adj-RIB-Out paths unmarked
       }
       PathToApi(p, info, out->add_paths());
       return true;
@@ -1294,7 +1313,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         if (!path.eligible() && (path.flags & rib::Path::kRejected) && !q.enable_filtered) {
           // gobgpd lists rejected paths in adj-in only with enable_filtered.
         }
-        EmitPath(p, path, false, /*pre_policy=*/true, out->add_paths());
+        EmitPath(p, *d, path, false, /*pre_policy=*/true, out->add_paths());
       }
       return out->paths_size() > 0;
     }
@@ -1314,7 +1333,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         *family, after, [&](const Prefix& p, const rib::Destination& d) {
           *cursor = p;
           if (d.best() == nullptr) return true;
-          EmitPath(p, *d.best(), true, false, table->add_paths());
+          EmitPath(p, d, *d.best(), true, false, table->add_paths());
           return ++n < options_.list_chunk;
         });
     if (n > 0) w->Push(std::move(ev), n);
@@ -1354,14 +1373,27 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   }
 
   void OnBestPath(const Prefix& prefix, const rib::Destination* d) {
-    bool any = false;
-    for (auto& w : watchers_) any |= w->best;
-    if (!any) return;
+    if (!best_cache_on_) return;
     apipb::Path path;
+    rib::Rib& rib = *server_.rib();
     if (d != nullptr && d->best() != nullptr) {
-      EmitPath(prefix, *d->best(), true, false, &path);
+      const rib::Path& b = *d->best();
+      EmitPath(prefix, *d, b, true, false, &path);
+      best_cache_[prefix] = CachedBest{rib::AttrRef(&rib.pool(), b.attrs), b.peer, b.path_id,
+                                       PathAge(prefix, b), LocalId(*d, b)};
     } else {
-      EmitWithdraw(prefix, &path);
+      // gobgpd reports a withdrawal with the path that was withdrawn.
+      auto it = best_cache_.find(prefix);
+      if (it == best_cache_.end()) return;  // never reported as best: nothing to take back
+      PathInfo info;
+      info.attrs = it->second.attrs.get();
+      info.source = &rib.peer_info(it->second.peer);
+      info.identifier = it->second.path_id;
+      info.local_identifier = it->second.local_id;
+      info.arrival = absl::FromUnixSeconds(it->second.age);
+      info.is_withdraw = true;
+      PathToApi(prefix, info, &path);
+      best_cache_.erase(it);
     }
     for (auto& w : watchers_) {
       if (!w->best) continue;
@@ -1382,6 +1414,36 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
   }
 
+  // The last best path reported per prefix, kept while a BEST watcher exists, so a
+  // withdrawal can carry the withdrawn path as gobgpd's does. Filled from the table when
+  // the first watcher comes, dropped with the last one.
+  void UpdateBestCache() {
+    bool want = false;
+    for (auto& w : watchers_) want |= w->best;
+    if (want == best_cache_on_) return;
+    best_cache_.clear();
+    best_cache_on_ = want && server_.started();
+    if (!best_cache_on_) return;
+    rib::Rib& rib = *server_.rib();
+    for (Family f : {Family::kIPv4, Family::kIPv6}) {
+      rib.ForEachDestination(f, [&](const Prefix& p, const rib::Destination& d) {
+        if (d.best() == nullptr) return;
+        const rib::Path& b = *d.best();
+        best_cache_[p] = CachedBest{rib::AttrRef(&rib.pool(), b.attrs), b.peer, b.path_id,
+                                    PathAge(p, b), LocalId(d, b)};
+      });
+    }
+  }
+
+ public:
+  // Drops everything that points into the Rib; on the core, before the server stops.
+  void ReleaseCoreState() {
+    for (auto& w : watchers_) w->best = false;
+    best_cache_.clear();
+    best_cache_on_ = false;
+  }
+
+ private:
   // Re-reads the server's policy into the store when someone else (a config reload)
   // replaced it since the store last applied its own.
   void SyncPolicyStore() {
@@ -1411,7 +1473,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   absl::Status ChangePolicy(F&& change) {
     SyncPolicyStore();
     absl::Status s = store_.Update(change, [this](const policy::PolicyConfig& c) {
-      if (!server_.started()) return absl::FailedPreconditionError("gobgp is not started yet");
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       return server_.SetPolicy(c);
     });
     if (s.ok()) store_generation_ = server_.policy_generation();
@@ -1426,6 +1488,15 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   std::vector<std::shared_ptr<Watcher>> all_watchers_;  // for shutdown (any thread)
 
   // core state
+  struct CachedBest {
+    rib::AttrRef attrs;
+    rib::PeerId peer = 0;
+    uint32_t path_id = 0;
+    int64_t age = 0;
+    uint32_t local_id = 1;
+  };
+  absl::flat_hash_map<Prefix, CachedBest> best_cache_;
+  bool best_cache_on_ = false;
   std::vector<std::shared_ptr<Watcher>> watchers_;
   absl::btree_map<std::string, apipb::PeerGroup> peer_groups_;
   absl::flat_hash_map<LocalKey, LocalPath> local_paths_;
@@ -1499,6 +1570,9 @@ void ApiServer::Shutdown() {
   grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   grpc_->Wait();
   grpc_.reset();
+  // The core loop still runs (see the header): drop what points into the Rib there.
+  Impl* impl = impl_.get();
+  impl->OnCore([impl] { impl->ReleaseCoreState(); });
 }
 
 }  // namespace kbgp::api_server

@@ -1630,8 +1630,16 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
   st->set_peer_asn(so.peer_as);
   st->set_type(type);
   st->mutable_queues();
-  st->set_session_state(session != nullptr ? SessionStateToApi(session->state())
-                                           : apipb::PeerState::IDLE);
+  // gobgpd's FSM has no Connect state and waits in Active between connection attempts; kbgp
+  // waits in Idle (RFC 4271 §8.2.2) while an automatic restart is due. Both are listed as
+  // gobgpd lists them, ACTIVE, so tools that wait for "Active" see it; admin-down stays IDLE.
+  apipb::PeerState::SessionState state =
+      session != nullptr ? SessionStateToApi(session->state()) : apipb::PeerState::IDLE;
+  if (!spec.admin_down &&
+      (state == apipb::PeerState::CONNECT || state == apipb::PeerState::IDLE)) {
+    state = apipb::PeerState::ACTIVE;
+  }
+  st->set_session_state(state);
   st->set_admin_state(spec.admin_down ? apipb::PeerState::DOWN : apipb::PeerState::UP);
   if (session != nullptr) {
     if (!cleared) st->set_flops(static_cast<uint32_t>(session->flops()));

@@ -2,6 +2,8 @@
 // ListPeer of a real gobgpd, printed as text protos with the Anys expanded).
 #include "daemon/api_server/convert.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "daemon/peer/session.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 
 namespace kbgp::api_server {
@@ -1201,20 +1204,26 @@ class PeerToApiTest : public ::testing::Test {
   NullHandler handler_;
 };
 
-// gobgpd's ListPeer for `gobgp neighbor add 127.0.0.9 as 65009` (not connected yet), with
-// kbgpd's own OPEN capabilities.
+std::string HostName() {
+  char buf[256] = {};
+  return gethostname(buf, sizeof(buf) - 1) == 0 ? std::string(buf) : std::string();
+}
+
+// gobgpd's ListPeer for `gobgp neighbor add 127.0.0.9 as 65009` (not connected yet: gobgpd
+// says Active), with the OPEN capabilities gobgpd sends by default (FQDN has the host name).
 constexpr char kGobgpdIdlePeer[] =
     "apply_policy { export_policy { direction: EXPORT } import_policy { direction: IMPORT } } "
     "conf { local_asn: 65001 neighbor_address: \"127.0.0.9\" peer_asn: 65009 type: EXTERNAL } "
     "ebgp_multihop { } route_reflector { } "
     "state { messages { received { } sent { } } neighbor_address: \"127.0.0.9\" peer_asn: 65009 "
-    "type: EXTERNAL queues { } session_state: IDLE "
+    "type: EXTERNAL queues { } session_state: ACTIVE "
     "local_cap { [type.googleapis.com/apipb.MultiProtocolCapability] { family { afi: AFI_IP "
     "safi: SAFI_UNICAST } } } "
     "local_cap { [type.googleapis.com/apipb.RouteRefreshCapability] { } } "
-    "local_cap { [type.googleapis.com/apipb.EnhancedRouteRefreshCapability] { } } "
+    "local_cap { [type.googleapis.com/apipb.ExtendedNexthopCapability] { tuples { nlri_family { "
+    "afi: AFI_IP safi: SAFI_UNICAST } nexthop_family { afi: AFI_IP6 safi: SAFI_UNICAST } } } } "
     "local_cap { [type.googleapis.com/apipb.FourOctetASNCapability] { asn: 65001 } } "
-    "local_cap { [type.googleapis.com/apipb.FqdnCapability] { host_name: \"vm\" } } } "
+    "local_cap { [type.googleapis.com/apipb.FqdnCapability] { host_name: \"HOSTNAME\" } } } "
     "timers { config { connect_retry: 120 hold_time: 90 keepalive_interval: 30 "
     "idle_hold_time_after_reset: 30 } state { downtime { seconds: 1795726534 } } } "
     "transport { local_address: \"0.0.0.0\" } route_server { } graceful_restart { } "
@@ -1233,7 +1242,7 @@ TEST_F(PeerToApiTest, NotConnectedAsGobgpdListsIt) {
   clock_.Advance(std::chrono::seconds(10));
   apipb::Peer out;
   PeerToApi(st, Now(), true, &out);
-  EXPECT_EQ(Text(out), kGobgpdIdlePeer);
+  EXPECT_EQ(Text(out), absl::StrReplaceAll(kGobgpdIdlePeer, {{"HOSTNAME", HostName()}}));
 }
 
 TEST_F(PeerToApiTest, AdminDownAndOptions) {
@@ -1327,18 +1336,23 @@ TEST(PeerToApiEstablishedTest, ListsTheSession) {
   EXPECT_EQ(Text(out.afi_safis(0).state()),
             "family { afi: AFI_IP safi: SAFI_UNICAST } enabled: true received: 2 accepted: 1 "
             "advertised: 7");
-  // B's OPEN: IPv4 unicast, route refresh, enhanced route refresh, 4-octet AS, ADD-PATH.
+  // B's OPEN: IPv4 unicast, route refresh, extended next hop, 4-octet AS, ADD-PATH, FQDN.
   apipb::PeerState caps;
   *caps.mutable_remote_cap() = out.state().remote_cap();
   EXPECT_EQ(Text(caps),
-            "remote_cap { [type.googleapis.com/apipb.MultiProtocolCapability] { family { afi: "
-            "AFI_IP safi: SAFI_UNICAST } } } "
-            "remote_cap { [type.googleapis.com/apipb.RouteRefreshCapability] { } } "
-            "remote_cap { [type.googleapis.com/apipb.EnhancedRouteRefreshCapability] { } } "
-            "remote_cap { [type.googleapis.com/apipb.FourOctetASNCapability] { asn: 65002 } } "
-            "remote_cap { [type.googleapis.com/apipb.AddPathCapability] { tuples { family { "
-            "afi: AFI_IP safi: SAFI_UNICAST } mode: RECEIVE } } }");
-  EXPECT_EQ(out.state().local_cap_size(), 4);
+            absl::StrCat(
+                "remote_cap { [type.googleapis.com/apipb.MultiProtocolCapability] { family { afi: "
+                "AFI_IP safi: SAFI_UNICAST } } } "
+                "remote_cap { [type.googleapis.com/apipb.RouteRefreshCapability] { } } "
+                "remote_cap { [type.googleapis.com/apipb.ExtendedNexthopCapability] { tuples { "
+                "nlri_family { afi: AFI_IP safi: SAFI_UNICAST } nexthop_family { afi: AFI_IP6 "
+                "safi: SAFI_UNICAST } } } } "
+                "remote_cap { [type.googleapis.com/apipb.FourOctetASNCapability] { asn: 65002 } } "
+                "remote_cap { [type.googleapis.com/apipb.AddPathCapability] { tuples { family { "
+                "afi: AFI_IP safi: SAFI_UNICAST } mode: RECEIVE } } } "
+                "remote_cap { [type.googleapis.com/apipb.FqdnCapability] { host_name: \"",
+                HostName(), "\" } }"));
+  EXPECT_EQ(out.state().local_cap_size(), 5);
 
   sa->Stop();
   sb->Stop();
@@ -1348,7 +1362,8 @@ TEST(PeerToApiEstablishedTest, ListsTheSession) {
   // After the drop: the downtime moved, the uptime stays (gobgpd's CLI shows time since down).
   out.Clear();
   PeerToApi(st, ClockPair{loop.clock().Now(), absl::Now()}, true, &out);
-  EXPECT_EQ(out.state().session_state(), apipb::PeerState::IDLE);
+  // Not admin down, so listed as gobgpd lists a peer it will connect to again.
+  EXPECT_EQ(out.state().session_state(), apipb::PeerState::ACTIVE);
   EXPECT_TRUE(out.timers().state().has_uptime());
   EXPECT_TRUE(out.timers().state().has_downtime());
   EXPECT_EQ(out.state().flops(), 1u);

@@ -1,5 +1,7 @@
 #include "daemon/config/apply.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -220,6 +222,15 @@ server::GlobalSpec ToGlobalSpec(const Config& config) {
   return spec;
 }
 
+namespace {
+// gethostname(2), as gobgpd's os.Hostname(); empty when it fails.
+std::string LocalHostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return std::string(buf);
+}
+}  // namespace
+
 absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const Neighbor& n) {
   if (!n.config.neighbor_address.has_value()) {
     return absl::UnimplementedError(absl::StrCat(
@@ -282,6 +293,18 @@ absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const 
     s.gr_restart_time = static_cast<uint16_t>(Seconds(n.graceful_restart.restart_time));
   }
   s.gr_notification = n.graceful_restart.notification_enabled;
+
+  // The capabilities gobgpd 3.10 sends by default, so a peer (and `gobgp neighbor ADDR`)
+  // sees the same OPEN from kbgpd: no Enhanced Route Refresh, the FQDN capability with the
+  // host name, and over an IPv4 session Extended Next Hop for IPv4 unicast (RFC 8950).
+  s.enhanced_route_refresh = false;
+  s.hostname = LocalHostName();
+  s.extended_next_hop = false;
+  if (s.peer_address.is_v4()) {
+    for (const peer::FamilyOptions& fo : s.families) {
+      s.extended_next_hop |= fo.family == wire::kIPv4Unicast;
+    }
+  }
 
   rib::PeerInfo& r = spec.rib;
   r.route_reflector_client = n.route_reflector.route_reflector_client;

@@ -205,8 +205,8 @@ void Session::Stop(uint8_t cease_subcode, std::string shutdown_message) {
   Feed(main_.get(), ev, data, detail);
 }
 
-void Session::Reset(std::string shutdown_message) {
-  Stop(wire::err::kCeaseAdminReset, std::move(shutdown_message));
+void Session::Reset(std::string shutdown_message, uint8_t cease_subcode) {
+  Stop(cease_subcode, std::move(shutdown_message));
   Start();
 }
 

@@ -180,7 +180,8 @@ class Session {
   void Stop(uint8_t cease_subcode = wire::err::kCeaseAdminShutdown,
             std::string shutdown_message = "");
   // Stop with Cease/Administrative Reset, then start again at once.
-  void Reset(std::string shutdown_message = "");
+  void Reset(std::string shutdown_message = "",
+             uint8_t cease_subcode = wire::err::kCeaseAdminReset);
 
   // Called by the Listener with a connection from this peer's address.
   void Accept(asio::ip::tcp::socket socket);

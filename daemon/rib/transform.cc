@@ -31,7 +31,10 @@ ImportVerdict CheckImport(const AttrSet& a, const PeerInfo& from) {
 bool MayAdvertise(const AttrSet& a, const PeerInfo& from, const PeerInfo& to) {
   if (!from.local && from.address == to.address) return false;  // never back to the source
   if (a.HasCommunity(kNoAdvertise)) return false;               // RFC 1997
-  if (!to.ibgp() && (a.HasCommunity(kNoExport) || a.HasCommunity(kNoExportSubconfed))) {
+  // RFC 1997 speaks of routes "received" with NO_EXPORT; like gobgpd, a route this router
+  // originates itself (the API's AddPath, a config's network) is the operator's to send.
+  if (!from.local && !to.ibgp() &&
+      (a.HasCommunity(kNoExport) || a.HasCommunity(kNoExportSubconfed))) {
     return false;
   }
   // RFC 4271 §9.2 iBGP split horizon, relaxed by RFC 4456 §6 for a route reflector: from a

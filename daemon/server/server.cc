@@ -18,6 +18,8 @@
 namespace kbgp::server {
 namespace {
 
+constexpr char kNotStarted[] = "bgp server hasn't started yet";  // gobgpd's text
+
 // Our IPv6 next hop for IPv6 routes sent over an IPv4 session (RFC 4760 carries IPv6 NLRI over
 // any transport, but the next hop must be IPv6): a global IPv6 address of the interface that
 // holds the session's local IPv4 address (as FRR and BIRD pick), else the IPv4-mapped address
@@ -141,10 +143,11 @@ std::unique_ptr<peer::Session> BgpServer::MakeSession(const NeighborSpec& spec) 
 }
 
 absl::Status BgpServer::AddNeighbor(NeighborSpec spec) {
-  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  if (!started()) return absl::FailedPreconditionError(kNotStarted);
   const IpAddress addr = spec.session.peer_address;
   if (FindNeighbor(addr) != nullptr) {
-    return absl::AlreadyExistsError("can't overwrite the existing peer");
+    return absl::AlreadyExistsError(
+        absl::StrCat("can't overwrite the existing peer: ", addr.ToString()));
   }
   if (spec.session.peer_as == 0) {
     return absl::InvalidArgumentError(absl::StrCat("neighbor ", addr.ToString(), ": peer-as 0"));
@@ -195,7 +198,7 @@ absl::Status BgpServer::DeleteNeighbor(const IpAddress& address) {
 }
 
 absl::Status BgpServer::UpdateNeighbor(NeighborSpec spec, bool session_changed) {
-  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  if (!started()) return absl::FailedPreconditionError(kNotStarted);
   Neighbor* n = FindNeighbor(spec.session.peer_address);
   if (n == nullptr) {
     return absl::NotFoundError(
@@ -223,6 +226,15 @@ absl::Status BgpServer::ResetNeighbor(const IpAddress& address, std::string mess
     return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
   }
   n->session->Reset(std::move(message));
+  return absl::OkStatus();
+}
+
+absl::Status BgpServer::ShutdownNeighbor(const IpAddress& address, std::string message) {
+  Neighbor* n = FindNeighbor(address);
+  if (n == nullptr) {
+    return absl::NotFoundError(absl::StrCat("can't find the neighbor ", address.ToString()));
+  }
+  n->session->Reset(std::move(message), wire::err::kCeaseAdminShutdown);
   return absl::OkStatus();
 }
 
@@ -291,7 +303,9 @@ std::vector<NeighborStatus> BgpServer::ListNeighbors() const {
         if (it == index.end()) continue;
         NeighborStatus& s = out[it->second];
         ++s.family_received[fi];
-        if (p.eligible()) ++s.family_accepted[fi];
+        // gobgpd's "accepted" leaves out only what never entered the table (loop checks);
+        // import policy rejects are counted as accepted.
+        if (p.eligible() || (p.flags & rib::Path::kRejected)) ++s.family_accepted[fi];
       }
     });
   }
@@ -331,7 +345,7 @@ absl::Status BgpServer::SoftResetOut(const IpAddress& address) {
 }
 
 absl::Status BgpServer::AddDynamicRange(DynamicRange range) {
-  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  if (!started()) return absl::FailedPreconditionError(kNotStarted);
   for (const DynamicRange& r : dynamic_ranges_) {
     if (r.prefix == range.prefix && r.peer_group == range.peer_group) {
       return absl::AlreadyExistsError(absl::StrCat("dynamic neighbor ", range.prefix.ToString(),
@@ -386,7 +400,7 @@ bool BgpServer::OnUnknownPeer(const IpAddress& address, asio::ip::tcp::socket& s
 
 absl::Status BgpServer::AddLocalPath(const Prefix& prefix, uint32_t path_id,
                                      const rib::AttrSet* attrs) {
-  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  if (!started()) return absl::FailedPreconditionError(kNotStarted);
   wire::Nlri nlri{prefix, path_id};
   rib_->Announce(rib::kLocalPeer, {&nlri, 1}, attrs);
   ScheduleFlush();
@@ -394,7 +408,7 @@ absl::Status BgpServer::AddLocalPath(const Prefix& prefix, uint32_t path_id,
 }
 
 absl::Status BgpServer::DeleteLocalPath(const Prefix& prefix, uint32_t path_id) {
-  if (!started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+  if (!started()) return absl::FailedPreconditionError(kNotStarted);
   const rib::Destination* d = rib_->Find(prefix);
   bool found = false;
   if (d != nullptr) {

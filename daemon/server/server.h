@@ -61,7 +61,7 @@ struct NeighborStatus {
   bool admin_down = false;
   bool dynamic = false;  // created by a dynamic-neighbor range; removed when it goes down
   size_t received = 0;  // paths in the Adj-RIB-In
-  size_t accepted = 0;  // of those, eligible (not rejected by loop checks or policy)
+  size_t accepted = 0;  // of those, not dropped by loop checks (gobgpd counts policy rejects)
   size_t advertised = 0;  // prefixes in the Adj-RIB-Out
   // The same per family: [0] IPv4 unicast, [1] IPv6 unicast.
   size_t family_received[2] = {0, 0};
@@ -104,6 +104,8 @@ class BgpServer : public peer::SessionHandler {
   absl::Status UpdateNeighbor(NeighborSpec spec, bool session_changed);
   // Hard reset (Cease/Administrative Reset, reconnect).
   absl::Status ResetNeighbor(const IpAddress& address, std::string message = "");
+  // gobgpd's ShutdownPeer: Cease/Administrative Shutdown, then the session starts again.
+  absl::Status ShutdownNeighbor(const IpAddress& address, std::string message = "");
   // admin-down: stop (Cease/Administrative Shutdown) and stay down; enable starts again.
   absl::Status DisableNeighbor(const IpAddress& address, std::string message = "");
   absl::Status EnableNeighbor(const IpAddress& address);
