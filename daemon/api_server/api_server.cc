@@ -1378,7 +1378,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     rib::Rib& rib = *server_.rib();
     if (d != nullptr && d->best() != nullptr) {
       const rib::Path& b = *d->best();
-      EmitPath(prefix, *d, b, true, false, &path);
+      // gobgpd's watch events leave `best` unset, for the new best path too.
+      EmitPath(prefix, *d, b, false, false, &path);
       best_cache_[prefix] = CachedBest{rib::AttrRef(&rib.pool(), b.attrs), b.peer, b.path_id,
                                        PathAge(prefix, b), LocalId(*d, b)};
     } else {

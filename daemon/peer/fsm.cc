@@ -100,6 +100,14 @@ class Builder {
       n.started = false;
       n.passive = false;
       n.idle_hold_time = 0;
+    } else if ((from_.state == State::kConnect || from_.state == State::kActive) &&
+               d.reason == DownReason::kTcpConnectionFailed) {
+      // The TCP connection failed before any OPEN: not a flapping session but a peer not
+      // (yet) reachable. Retry soon and keep the backoff as it was, as gobgpd retries
+      // connections every few seconds.
+      const uint32_t wait = std::min<uint32_t>(cfg_.idle_hold_time, kConnectFailRetryTime);
+      n.idle_hold_time = from_.idle_hold_time;
+      t_.actions.push_back(Action::Start(Timer::kIdleHold, wait));
     } else {
       // Idle hold backoff (fsm.h): base, then doubling up to the cap.
       const uint32_t cap = std::max(cfg_.idle_hold_time_max, cfg_.idle_hold_time);

@@ -185,6 +185,9 @@ struct SessionConfig {
 // §8.2.2 OpenSent: "the HoldTimer is set to a large value ... A HoldTimer value of 4 minutes
 // is suggested".
 inline constexpr uint16_t kOpenSentHoldTime = 240;
+// The wait before reconnecting after a TCP connection attempt failed (Connect or Active
+// dropped to Idle), at most the idle hold time.
+inline constexpr uint32_t kConnectFailRetryTime = 5;
 // RFC 9687 §6: "the greater of: 8 minutes or 2 times the negotiated HoldTime".
 inline constexpr uint32_t kMinDefaultSendHoldTime = 480;
 

@@ -118,6 +118,13 @@ ActionList AutoDrop(State from, std::optional<Action> notify = std::nullopt) {
   a.push_back(St(Timer::kIdleHold, kNextIdleHold));
   return a;
 }
+// A TCP connection that failed before any OPEN (Connect or Active): retried after
+// kConnectFailRetryTime, the backoff untouched.
+ActionList ConnectFailDrop(State from) {
+  ActionList a = AutoDrop(from);
+  a.back() = St(Timer::kIdleHold, kConnectFailRetryTime);
+  return a;
+}
 // ManualStop: no automatic restart.
 ActionList ManualDrop(State from, std::optional<Action> notify = std::nullopt) {
   ActionList a;
@@ -242,7 +249,7 @@ std::vector<Row> Table() {
     rows.push_back({s, E::kTcpConnectionConfirmed, S::kOpenSent, to_open_sent, kCounter});
     // Event 18: Connect "stops the ConnectRetryTimer, drops the TCP connection, releases all
     // BGP resources, changes its state to Idle" (no count); Active also counts and damps.
-    rows.push_back({s, E::kTcpConnectionFails, S::kIdle, AutoDrop(s),
+    rows.push_back({s, E::kTcpConnectionFails, S::kIdle, ConnectFailDrop(s),
                     active ? kCounter + 1 : kCounter});
     // Events 21, 22: "(optionally) If the SendNOTIFICATIONwithoutOPEN attribute is set to
     // TRUE, ... sends a NOTIFICATION message with the appropriate error code", counter + 1.
@@ -405,7 +412,7 @@ TEST(FsmTableTest, DelayOpenRunningRows) {
                     {Sp(Timer::kConnectRetry), St(Timer::kDelayOpen, 5)}, kCounter});
     // Event 18: Connect → Active keeping the ConnectRetryTimer; Active → Idle.
     if (active) {
-      rows.push_back({s, E::kTcpConnectionFails, S::kIdle, AutoDrop(s), kCounter + 1});
+      rows.push_back({s, E::kTcpConnectionFails, S::kIdle, ConnectFailDrop(s), kCounter + 1});
     } else {
       rows.push_back({s, E::kTcpConnectionFails, S::kActive,
                       {kDisc, St(Timer::kConnectRetry, 120), Sp(Timer::kDelayOpen)}, kCounter});
@@ -608,9 +615,16 @@ TEST(FsmScenarioTest, IdleHoldBacksOffAndResetsAfterStablePeriod) {
   d.Feed(E::kStableTimerExpires);
   EXPECT_EQ(d.state().idle_hold_time, 0u);
   EXPECT_EQ(IdleHoldOf(d.Feed(E::kNotifMsg)), 30u);
-  // Failures before Established (connection refused) also back off.
+  // A connection attempt that fails before any OPEN (peer not reachable yet) is retried
+  // after 5 s, as gobgpd retries, and leaves the backoff as it was.
   d.Feed(E::kIdleHoldTimerExpires);
-  EXPECT_EQ(IdleHoldOf(d.Feed(E::kTcpConnectionFails)), 60u);
+  EXPECT_EQ(d.state().state, S::kConnect);
+  EXPECT_EQ(IdleHoldOf(d.Feed(E::kTcpConnectionFails)), kConnectFailRetryTime);
+  EXPECT_EQ(d.state().idle_hold_time, 30u);
+  // The next drop of an established session doubles from there.
+  d.Feed(E::kIdleHoldTimerExpires);
+  Establish(d);
+  EXPECT_EQ(IdleHoldOf(d.Feed(E::kNotifMsg)), 60u);
 }
 
 TEST(FsmScenarioTest, IdleHoldDisabledRestartsImmediately) {

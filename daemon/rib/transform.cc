@@ -126,8 +126,10 @@ AttrRef ExportAttrs(AttrPool* pool, const AttrSet& a, const PeerInfo& from, cons
     }
     as_path = pool->InternAsPath(path);
     f.as_path = as_path.get();
-    // RFC 4271 §5.1.3: next hop self towards an external peer.
-    set_next_hop_self();
+    // RFC 4271 §5.1.3: next hop self towards an external peer. A route this router
+    // originates with an explicit next hop keeps it (a third-party next hop the operator
+    // chose, as gobgpd sends it); 0.0.0.0 / :: mean "this router".
+    if (!from.local || no_next_hop) set_next_hop_self();
     // RFC 4271 §5.1.4: a MED received from a neighboring AS is not passed to other ASes
     // (GoBGP keeps it only for locally originated paths).
     if (!from.local) {
