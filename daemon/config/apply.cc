@@ -255,6 +255,9 @@ absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const 
   s.fsm.hold_time = static_cast<uint16_t>(Seconds(n.timers.hold_time));
   s.fsm.keepalive_time = static_cast<uint16_t>(Seconds(n.timers.keepalive_interval));
   s.fsm.idle_hold_time = Seconds(n.timers.idle_hold_time_after_reset);
+  // gobgpd tries to connect every 5 s (its connect loop's tick) whatever connect-retry
+  // says, so a peer that refused or closed a connection is back within seconds.
+  s.connect_retry_cap = 5;
 
   // TTL: ebgp-multihop sets the outgoing TTL; ttl-security (GTSM) sends 255 and checks
   // the minimum.

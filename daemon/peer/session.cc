@@ -270,7 +270,12 @@ void Session::Perform(Fsm* f, const Action& a, DownReason reason, const PendingE
                       const std::string& detail) {
   switch (a.type) {
     case ActionType::kStartTimer:
-      StartTimer(f, a.timer, a.seconds);
+      // options_.connect_retry_cap: retry connections sooner than the ConnectRetryTime the
+      // FSM (and the API's listing) carries, as gobgpd does.
+      StartTimer(f, a.timer,
+                 a.timer == Timer::kConnectRetry && options_.connect_retry_cap != 0
+                     ? std::min(a.seconds, options_.connect_retry_cap)
+                     : a.seconds);
       break;
     case ActionType::kStopTimer:
       f->timer(a.timer).Stop();

@@ -78,6 +78,8 @@ struct SessionOptions {
   std::string domain;
 
   SessionConfig fsm;  // timers (seconds), DelayOpen, Send Hold Timer, idle hold backoff
+  // Nonzero: the ConnectRetryTimer runs at most this long (seconds), whatever fsm says.
+  uint32_t connect_retry_cap = 0;
 
   std::string password;            // TCP MD5 (RFC 2385); empty: none
   uint8_t multihop_ttl = 0;        // ebgp-multihop TTL; 0: 1 for eBGP, 255 for iBGP
