@@ -1366,7 +1366,7 @@ TEST(PeerToApiEstablishedTest, ListsTheSession) {
   EXPECT_EQ(out.state().session_state(), apipb::PeerState::ACTIVE);
   EXPECT_TRUE(out.timers().state().has_uptime());
   EXPECT_TRUE(out.timers().state().has_downtime());
-  EXPECT_EQ(out.state().flops(), 1u);
+  EXPECT_EQ(out.state().flops(), 0u);  // stopped by us: not a flop (gobgpd's count)
   EXPECT_EQ(out.state().router_id(), "");
   la.RemoveSession(sa.get());
   lb.RemoveSession(sb.get());

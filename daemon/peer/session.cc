@@ -345,7 +345,9 @@ void Session::Perform(Fsm* f, const Action& a, DownReason reason, const PendingE
       handler_.OnEstablished(*this, negotiated_);
       break;
     case ActionType::kSessionDown: {
-      ++flops_;
+      // A flop is the session going down on its own; our own stop or reset is not one
+      // (gobgpd's count stays 0 across `neighbor reset` and `disable`).
+      if (reason != DownReason::kManualStop) ++flops_;
       std::chrono::nanoseconds up = uptime();
       established_at_.reset();
       last_down_at_ = loop_.clock().Now();

@@ -207,7 +207,12 @@ class Session {
   const MessageCounters& received() const { return received_; }
   // Time since Established; zero when not Established.
   std::chrono::nanoseconds uptime() const;
-  uint64_t flops() const { return flops_; }  // drops from Established
+  uint64_t flops() const { return flops_; }  // drops from Established, not by our stop
+  // Zeroes the message counters (gobgpd does on `neighbor disable`).
+  void ResetCounters() {
+    sent_ = MessageCounters{};
+    received_ = MessageCounters{};
+  }
   // When the session last reached Established (kept after it drops; unset if it never did),
   // and when it was created or last left Established: gobgpd's uptime and downtime.
   std::optional<Clock::TimePoint> last_up_at() const { return last_up_at_; }

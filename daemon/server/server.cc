@@ -245,6 +245,7 @@ absl::Status BgpServer::DisableNeighbor(const IpAddress& address, std::string me
   }
   n->spec.admin_down = true;
   n->session->Stop(wire::err::kCeaseAdminShutdown, std::move(message));
+  n->session->ResetCounters();  // as gobgpd's disable
   return absl::OkStatus();
 }
 
@@ -312,11 +313,13 @@ std::vector<NeighborStatus> BgpServer::ListNeighbors() const {
   for (const auto& [addr, n] : neighbors_) {
     NeighborStatus& s = out[index[n->rib_id]];
     const rib::AdjRibOut& o = rib_->adj_rib_out(n->rib_id);
-    s.family_advertised[0] = o.size(Family::kIPv4);
-    s.family_advertised[1] = o.size(Family::kIPv6);
+    // A peer that is down lists what it had been sent, as gobgpd does.
+    const bool up = n->session->established();
+    s.family_advertised[0] = up ? o.size(Family::kIPv4) : n->last_advertised[0];
+    s.family_advertised[1] = up ? o.size(Family::kIPv6) : n->last_advertised[1];
     s.received = s.family_received[0] + s.family_received[1];
     s.accepted = s.family_accepted[0] + s.family_accepted[1];
-    s.advertised = o.size();
+    s.advertised = s.family_advertised[0] + s.family_advertised[1];
   }
   return out;
 }
@@ -572,6 +575,9 @@ void BgpServer::OnDown(peer::Session& session, peer::DownReason reason, std::str
   } else {
     n->gr_stale = false;
     n->gr_timer->Stop();
+    const rib::AdjRibOut& out = rib_->adj_rib_out(n->rib_id);
+    n->last_advertised[0] = out.size(Family::kIPv4);
+    n->last_advertised[1] = out.size(Family::kIPv6);
     rib_->PeerDown(n->rib_id);
   }
   ScheduleFlush();

@@ -173,6 +173,7 @@ class BgpServer : public peer::SessionHandler {
     bool gr_stale = false;
     std::unique_ptr<LoopTimer> gr_timer;
     bool dynamic = false;
+    size_t last_advertised[2] = {0, 0};  // Adj-RIB-Out sizes when the session last went down
   };
 
   Neighbor* FindNeighbor(const IpAddress& address);
