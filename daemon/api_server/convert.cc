@@ -1602,7 +1602,8 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
       break;
   }
   conf->set_allow_own_asn(static_cast<uint32_t>(std::max(spec.rib.allow_own_as, 0)));
-  conf->set_admin_down(spec.admin_down);
+  // What was configured: gobgpd's `neighbor disable` changes the state, not the config.
+  conf->set_admin_down(spec.config_admin_down);
 
   apipb::EbgpMultihop* mh = out->mutable_ebgp_multihop();
   if (ebgp && so.multihop_ttl != 0 && so.ttl_security_hops == 0) {
@@ -1628,7 +1629,8 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
   }
   st->set_neighbor_address(so.peer_address.ToString());
   st->set_peer_asn(so.peer_as);
-  st->set_type(type);
+  // gobgpd lists an admin-down peer's state type as -1 (its "unknown"), which gobgp -j prints.
+  st->set_type(cleared ? static_cast<apipb::PeerType>(-1) : type);
   st->mutable_queues();
   // gobgpd's FSM has no Connect state and waits in Active between connection attempts; kbgp
   // waits in Idle (RFC 4271 §8.2.2) while an automatic restart is due. Both are listed as
@@ -1671,8 +1673,10 @@ void PeerToApi(const server::NeighborStatus& status, const ClockPair& now, bool 
 
   apipb::Transport* transport = out->mutable_transport();
   std::string local_address;
-  if (established) {
-    if (std::optional<asio::ip::tcp::endpoint> ep = session->local_endpoint()) {
+  if (session != nullptr) {
+    // gobgpd keeps listing the address of the last session after it went down.
+    if (std::optional<asio::ip::tcp::endpoint> ep =
+            established ? session->local_endpoint() : session->last_local_endpoint()) {
       asio::ip::address a = ep->address();
       if (a.is_v6() && a.to_v6().is_v4_mapped())
         a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());

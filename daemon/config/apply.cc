@@ -322,6 +322,7 @@ absl::StatusOr<server::NeighborSpec> ToNeighborSpec(const Config& config, const 
     default: r.remove_private_as = rib::RemovePrivateAs::kNone; break;
   }
   spec.admin_down = n.config.admin_down;
+  spec.config_admin_down = n.config.admin_down;
   spec.description = n.config.description;
   return spec;
 }

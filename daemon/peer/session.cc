@@ -335,6 +335,7 @@ void Session::Perform(Fsm* f, const Action& a, DownReason reason, const PendingE
       negotiated_ = f->negotiated;
       established_at_ = loop_.clock().Now();
       last_up_at_ = established_at_;
+      last_local_endpoint_ = local_endpoint();
       LogInfo("peer up", {{"peer", PeerName()},
                           {"as", negotiated_.peer_as},
                           {"router_id", IpAddress::V4(negotiated_.peer_bgp_id).ToString()},

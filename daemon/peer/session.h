@@ -224,6 +224,10 @@ class Session {
   }
   // Local and remote endpoints of the primary connection (port 0 when none).
   std::optional<asio::ip::tcp::endpoint> local_endpoint() const;
+  // The local endpoint of the last Established session (kept after it went down).
+  const std::optional<asio::ip::tcp::endpoint>& last_local_endpoint() const {
+    return last_local_endpoint_;
+  }
   std::optional<asio::ip::tcp::endpoint> remote_endpoint() const;
   // Connections open now, lingering ones included (tests check for leaks).
   size_t open_connections() const;
@@ -296,6 +300,7 @@ class Session {
   MessageCounters sent_;
   MessageCounters received_;
   uint64_t flops_ = 0;
+  std::optional<asio::ip::tcp::endpoint> last_local_endpoint_;
   std::string last_error_;
   DownReason last_down_reason_ = DownReason::kNone;
   std::optional<wire::Notification> last_notification_received_;

@@ -48,7 +48,8 @@ struct NeighborSpec {
   // cluster id, route server client, remove-private-as, allow-own-as, ...). The session
   // facts (addresses, ASes, router ids, ADD-PATH) are filled in by the server.
   rib::PeerInfo rib;
-  bool admin_down = false;
+  bool admin_down = false;  // now (DisableNeighbor sets it too)
+  bool config_admin_down = false;  // as configured (config file or AddPeer)
   std::string description;
   std::string peer_group;  // the peer group it was made from (API's conf.peer_group)
 };
