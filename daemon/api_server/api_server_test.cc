@@ -7,6 +7,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -446,6 +448,65 @@ TEST_F(ApiServerTest, HugeAndHostileRequestsAreRefusedNotFatal) {
   s = AddPath(p);
   EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);
   EXPECT_TRUE(CoreAlive());
+}
+
+std::string ReadTestFile(const std::string& name) {
+  std::ifstream in(std::string(KBGP_TLS_DIR) + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// TLS and mutual TLS: a client that trusts the CA gets in; with a client CA set, only a client
+// with a certificate from it does.
+TEST(ApiServerTlsTest, TlsAndMutualTls) {
+  for (bool mutual : {false, true}) {
+    EventLoop loop;
+    server::BgpServer bgp(loop);
+    ApiServer api(loop, bgp);
+    ApiOptions o;
+    o.hosts = {"127.0.0.1:0"};
+    o.tls = true;
+    o.cert_file = std::string(KBGP_TLS_DIR) + "/server.pem";
+    o.key_file = std::string(KBGP_TLS_DIR) + "/server.key";
+    if (mutual) o.client_ca_file = std::string(KBGP_TLS_DIR) + "/ca.pem";
+    std::thread core([&] { loop.Run(); });
+    ASSERT_TRUE(api.Start(o).ok());
+    const std::string target = absl::StrCat("127.0.0.1:", api.bound_ports()[0]);
+    auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds) {
+      grpc::ChannelArguments args;
+      args.SetSslTargetNameOverride("kbgpd.test");
+      auto stub = apipb::GobgpApi::NewStub(grpc::CreateCustomChannel(target, creds, args));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      apipb::GetBgpResponse r;
+      return stub->GetBgp(&ctx, apipb::GetBgpRequest(), &r);
+    };
+    grpc::SslCredentialsOptions trust;
+    trust.pem_root_certs = ReadTestFile("ca.pem");
+    grpc::SslCredentialsOptions with_cert = trust;
+    with_cert.pem_private_key = ReadTestFile("client.key");
+    with_cert.pem_cert_chain = ReadTestFile("client.pem");
+    EXPECT_FALSE(call(grpc::InsecureChannelCredentials()).ok()) << "plaintext to a TLS port";
+    EXPECT_EQ(call(grpc::SslCredentials(trust)).ok(), !mutual) << "mutual=" << mutual;
+    EXPECT_TRUE(call(grpc::SslCredentials(with_cert)).ok()) << "mutual=" << mutual;
+    api.Shutdown();
+    loop.Post([&] { loop.Stop(); });
+    core.join();
+  }
+}
+
+TEST(ApiServerTlsTest, MissingFilesAreAnError) {
+  EventLoop loop;
+  server::BgpServer bgp(loop);
+  ApiServer api(loop, bgp);
+  ApiOptions o;
+  o.hosts = {"127.0.0.1:0"};
+  o.tls = true;
+  EXPECT_FALSE(api.Start(o).ok());
+  o.cert_file = "/nonexistent/server.pem";
+  o.key_file = "/nonexistent/server.key";
+  EXPECT_FALSE(api.Start(o).ok());
 }
 
 TEST(ParseApiHostsTest, Forms) {
