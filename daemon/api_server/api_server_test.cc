@@ -6,6 +6,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
+#include <future>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -16,6 +18,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/attribute.pb.h"
+#include "daemon/config/apply.h"
+#include "daemon/config/config.h"
 #include "api/gobgp.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -448,6 +452,75 @@ TEST_F(ApiServerTest, HugeAndHostileRequestsAreRefusedNotFatal) {
   s = AddPath(p);
   EXPECT_NE(s.error_code(), grpc::StatusCode::UNKNOWN);
   EXPECT_TRUE(CoreAlive());
+}
+
+// A config file and API calls mixed: the API sees what the file configured (peers, defined
+// sets), adds its own, and a SIGHUP reload of the file leaves what the API added alone.
+TEST_F(ApiServerTest, ConfigFileAndApiMix) {
+  constexpr char kBefore[] = R"(
+global:
+  config: {as: 65000, router-id: 10.0.0.1, port: -1}
+neighbors:
+  - config: {neighbor-address: 192.0.2.2, peer-as: 65002}
+defined-sets:
+  prefix-sets:
+    - prefix-set-name: ps-file
+      prefix-list: [{ip-prefix: 10.0.0.0/8}]
+)";
+  constexpr char kAfter[] = R"(
+global:
+  config: {as: 65000, router-id: 10.0.0.1, port: -1}
+neighbors:
+  - config: {neighbor-address: 192.0.2.2, peer-as: 65002}
+  - config: {neighbor-address: 192.0.2.4, peer-as: 65004}
+)";
+  auto before = config::LoadString(kBefore, "before.yaml");
+  auto after = config::LoadString(kAfter, "after.yaml");
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_TRUE(after.ok()) << after.status();
+  // Runs fn on the core and waits for it, at most 10 s.
+  auto on_core = [&](std::function<absl::Status()> fn) {
+    auto p = std::make_shared<std::promise<absl::Status>>();
+    auto f = p->get_future();
+    loop_.Post([p, fn] { p->set_value(fn()); });
+    if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      return absl::DeadlineExceededError("core loop did not answer");
+    }
+    return f.get();
+  };
+  absl::Status applied = on_core([&] { return config::ApplyInitial(*server_, *before); });
+  ASSERT_TRUE(applied.ok()) << applied;
+
+  auto peers = [&] {
+    auto ctx = Ctx();
+    auto reader = stub_->ListPeer(ctx.get(), apipb::ListPeerRequest());
+    apipb::ListPeerResponse r;
+    std::vector<std::string> v;
+    while (reader->Read(&r)) v.push_back(r.peer().conf().neighbor_address());
+    EXPECT_TRUE(reader->Finish().ok());
+    return v;
+  };
+  EXPECT_THAT(peers(), ::testing::ElementsAre("192.0.2.2"));
+  apipb::AddPeerRequest add;
+  add.mutable_peer()->mutable_conf()->set_neighbor_address("192.0.2.3");
+  add.mutable_peer()->mutable_conf()->set_peer_asn(65003);
+  Empty e;
+  ASSERT_TRUE(stub_->AddPeer(Ctx().get(), add, &e).ok());
+  EXPECT_THAT(peers(), ::testing::ElementsAre("192.0.2.2", "192.0.2.3"));
+
+  apipb::ListDefinedSetRequest lds;
+  lds.set_defined_type(apipb::PREFIX);
+  auto ctx = Ctx();
+  auto reader = stub_->ListDefinedSet(ctx.get(), lds);
+  apipb::ListDefinedSetResponse ds;
+  std::vector<std::string> sets;
+  while (reader->Read(&ds)) sets.push_back(ds.defined_set().name());
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_THAT(sets, ::testing::ElementsAre("ps-file"));
+
+  applied = on_core([&] { return config::ApplyReload(*server_, *before, *after); });
+  ASSERT_TRUE(applied.ok()) << applied;
+  EXPECT_THAT(peers(), ::testing::ElementsAre("192.0.2.2", "192.0.2.3", "192.0.2.4"));
 }
 
 std::string ReadTestFile(const std::string& name) {
