@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <future>
@@ -45,19 +45,31 @@ grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   grpc::StatusCode code;
   switch (s.code()) {
-    case absl::StatusCode::kInvalidArgument: code = grpc::StatusCode::INVALID_ARGUMENT; break;
+    case absl::StatusCode::kInvalidArgument:
+      code = grpc::StatusCode::INVALID_ARGUMENT;
+      break;
     // gobgpd answers these states of the world (exists, not found, not started, in use)
     // with plain errors, which gRPC-Go sends as UNKNOWN; clients match on the text.
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition: code = grpc::StatusCode::UNKNOWN; break;
+    case absl::StatusCode::kFailedPrecondition:
+      code = grpc::StatusCode::UNKNOWN;
+      break;
     case absl::StatusCode::kResourceExhausted:
       code = grpc::StatusCode::RESOURCE_EXHAUSTED;
       break;
-    case absl::StatusCode::kUnimplemented: code = grpc::StatusCode::UNIMPLEMENTED; break;
-    case absl::StatusCode::kUnavailable: code = grpc::StatusCode::UNAVAILABLE; break;
-    case absl::StatusCode::kCancelled: code = grpc::StatusCode::CANCELLED; break;
-    default: code = grpc::StatusCode::UNKNOWN; break;
+    case absl::StatusCode::kUnimplemented:
+      code = grpc::StatusCode::UNIMPLEMENTED;
+      break;
+    case absl::StatusCode::kUnavailable:
+      code = grpc::StatusCode::UNAVAILABLE;
+      break;
+    case absl::StatusCode::kCancelled:
+      code = grpc::StatusCode::CANCELLED;
+      break;
+    default:
+      code = grpc::StatusCode::UNKNOWN;
+      break;
   }
   return grpc::Status(code, std::string(s.message()));
 }
@@ -266,8 +278,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   // ---- global ----
 
-  grpc::Status StartBgp(grpc::ServerContext*, const apipb::StartBgpRequest* req,
-                        Empty*) override {
+  grpc::Status StartBgp(grpc::ServerContext*, const apipb::StartBgpRequest* req, Empty*) override {
     if (!req->has_global()) return Invalid("StartBgp: global is missing");
     auto spec = GlobalFromApi(req->global());
     if (!spec.ok()) return ToGrpc(spec.status());
@@ -311,18 +322,38 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     switch (req->level()) {
       case apipb::SetLogLevelRequest::PANIC:
       case apipb::SetLogLevelRequest::FATAL:
-      case apipb::SetLogLevelRequest::ERROR: level = LogLevel::kError; break;
-      case apipb::SetLogLevelRequest::WARN: level = LogLevel::kWarn; break;
-      case apipb::SetLogLevelRequest::INFO: level = LogLevel::kInfo; break;
+      case apipb::SetLogLevelRequest::ERROR:
+        level = LogLevel::kError;
+        break;
+      case apipb::SetLogLevelRequest::WARN:
+        level = LogLevel::kWarn;
+        break;
+      case apipb::SetLogLevelRequest::INFO:
+        level = LogLevel::kInfo;
+        break;
       case apipb::SetLogLevelRequest::DEBUG:
-      case apipb::SetLogLevelRequest::TRACE: level = LogLevel::kDebug; break;
-      default: return Invalid(absl::StrCat("unknown log level ", req->level()));
+      case apipb::SetLogLevelRequest::TRACE:
+        level = LogLevel::kDebug;
+        break;
+      default:
+        return Invalid(absl::StrCat("unknown log level ", req->level()));
     }
     OnCore([level] { ::kbgp::SetLogLevel(level); });
     return grpc::Status::OK;
   }
 
   // ---- peers ----
+
+  // An RPC on one neighbor: its address checked, then `op` on the core.
+  template <typename F>
+  grpc::Status PeerOp(const std::string& address, F&& op) {
+    auto addr = ParseAddress(address, "neighbor");
+    if (!addr.ok()) return ToGrpc(addr.status());
+    return ToGrpc(OnCore([&]() -> absl::Status {
+      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+      return op(*addr);
+    }));
+  }
 
   grpc::Status AddPeer(grpc::ServerContext*, const apipb::AddPeerRequest* req, Empty*) override {
     if (!req->has_peer()) return Invalid("AddPeer: peer is missing");
@@ -336,12 +367,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   grpc::Status DeletePeer(grpc::ServerContext*, const apipb::DeletePeerRequest* req,
                           Empty*) override {
-    auto addr = ParseAddress(req->address(), "neighbor");
-    if (!addr.ok()) return ToGrpc(addr.status());
-    return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
-      return server_.DeleteNeighbor(*addr);
-    }));
+    return PeerOp(req->address(), [&](const IpAddress& a) { return server_.DeleteNeighbor(a); });
   }
 
   grpc::Status UpdatePeer(grpc::ServerContext*, const apipb::UpdatePeerRequest* req,
@@ -353,8 +379,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       if (!spec.ok()) return spec.status();
       const peer::Session* old = server_.FindSession(spec->session.peer_address);
       if (old == nullptr) {
-        return absl::NotFoundError(absl::StrCat("can't find the neighbor ",
-                                                spec->session.peer_address.ToString()));
+        return absl::NotFoundError(
+            absl::StrCat("can't find the neighbor ", spec->session.peer_address.ToString()));
       }
       peer::SessionOptions next = spec->session;
       if (next.local_as == 0) next.local_as = old->options().local_as;
@@ -417,32 +443,21 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   grpc::Status ShutdownPeer(grpc::ServerContext*, const apipb::ShutdownPeerRequest* req,
                             Empty*) override {
-    auto addr = ParseAddress(req->address(), "neighbor");
-    if (!addr.ok()) return ToGrpc(addr.status());
-    return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
-      return server_.ShutdownNeighbor(*addr, req->communication());
-    }));
+    return PeerOp(req->address(), [&](const IpAddress& a) {
+      return server_.ShutdownNeighbor(a, req->communication());
+    });
   }
 
   grpc::Status EnablePeer(grpc::ServerContext*, const apipb::EnablePeerRequest* req,
                           Empty*) override {
-    auto addr = ParseAddress(req->address(), "neighbor");
-    if (!addr.ok()) return ToGrpc(addr.status());
-    return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
-      return server_.EnableNeighbor(*addr);
-    }));
+    return PeerOp(req->address(), [&](const IpAddress& a) { return server_.EnableNeighbor(a); });
   }
 
   grpc::Status DisablePeer(grpc::ServerContext*, const apipb::DisablePeerRequest* req,
                            Empty*) override {
-    auto addr = ParseAddress(req->address(), "neighbor");
-    if (!addr.ok()) return ToGrpc(addr.status());
-    return ToGrpc(OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
-      return server_.DisableNeighbor(*addr, req->communication());
-    }));
+    return PeerOp(req->address(), [&](const IpAddress& a) {
+      return server_.DisableNeighbor(a, req->communication());
+    });
   }
 
   // ---- peer groups and dynamic neighbors ----
@@ -458,8 +473,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     return ToGrpc(OnCore([&]() -> absl::Status {
       if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       if (peer_groups_.contains(name)) {
-        return absl::AlreadyExistsError(absl::StrCat("can't overwrite the existing peer-group: ",
-                                                     name));
+        return absl::AlreadyExistsError(
+            absl::StrCat("can't overwrite the existing peer-group: ", name));
       }
       probe.mutable_conf()->clear_peer_group();
       auto spec = PeerFromApi(probe, server_.global());
@@ -523,8 +538,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status AddDynamicNeighbor(grpc::ServerContext*,
-                                  const apipb::AddDynamicNeighborRequest* req, Empty*) override {
+  grpc::Status AddDynamicNeighbor(grpc::ServerContext*, const apipb::AddDynamicNeighborRequest* req,
+                                  Empty*) override {
     auto prefix = Prefix::Parse(req->dynamic_neighbor().prefix());
     if (!prefix.ok()) {
       return Invalid(absl::StrCat("invalid dynamic neighbor prefix: \"",
@@ -558,8 +573,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     if (!prefix.ok()) {
       return Invalid(absl::StrCat("invalid dynamic neighbor prefix: \"", req->prefix(), "\""));
     }
-    return ToGrpc(
-        OnCore([&]() { return server_.DeleteDynamicRange(*prefix, req->peer_group()); }));
+    return ToGrpc(OnCore([&]() { return server_.DeleteDynamicRange(*prefix, req->peer_group()); }));
   }
 
   grpc::Status ListDynamicNeighbor(
@@ -609,7 +623,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     if (!req->uuid().empty()) {
       return ToGrpc(OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+        if (!server_.started())
+          return absl::FailedPreconditionError("bgp server hasn't started yet");
         auto it = uuids_.find(req->uuid());
         if (it == uuids_.end()) return absl::NotFoundError("can't find a specified path");
         LocalKey key = it->second;
@@ -622,7 +637,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       auto route = RouteFromApi(req->path(), /*withdraw=*/true);
       if (!route.ok()) return ToGrpc(route.status());
       return ToGrpc(OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+        if (!server_.started())
+          return absl::FailedPreconditionError("bgp server hasn't started yet");
         return DeleteRoute(*route);
       }));
     }
@@ -664,7 +680,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         routes.push_back(*std::move(r));
       }
       absl::Status s = OnCore([&]() -> absl::Status {
-        if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+        if (!server_.started())
+          return absl::FailedPreconditionError("bgp server hasn't started yet");
         for (const ApiRoute& r : routes) {
           std::string uuid;
           absl::Status st = r.is_withdraw ? DeleteRoute(r) : AddRoute(r, &uuid);
@@ -709,7 +726,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
           }
           break;
         }
-        default: return absl::InvalidArgumentError("GetTable: unsupported table type");
+        default:
+          return absl::InvalidArgumentError("GetTable: unsupported table type");
       }
       resp->set_num_destination(dests);
       resp->set_num_path(paths);
@@ -841,9 +859,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       std::deque<apipb::WatchEventResponse> batch;
       {
         std::unique_lock<std::mutex> lock(w->mu);
-        w->cv.wait_for(lock, std::chrono::milliseconds(200), [&] {
-          return !w->queue.empty() || w->overflow || shutting_down_;
-        });
+        w->cv.wait_for(lock, std::chrono::milliseconds(200),
+                       [&] { return !w->queue.empty() || w->overflow || shutting_down_; });
         if (w->overflow) {
           result = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 "watcher fell too far behind; events dropped, watch again");
@@ -874,11 +891,11 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   // ---- policy ----
 
-#define KBGP_POLICY_RPC(Rpc, Req)                                                     \
-  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override {    \
-    return ToGrpc(OnCore([&]() -> absl::Status {                                      \
-      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req); });               \
-    }));                                                                              \
+#define KBGP_POLICY_RPC(Rpc, Req)                                                  \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override { \
+    return ToGrpc(OnCore([&]() -> absl::Status {                                   \
+      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req); });            \
+    }));                                                                           \
   }
   KBGP_POLICY_RPC(AddDefinedSet, AddDefinedSetRequest)
   KBGP_POLICY_RPC(DeleteDefinedSet, DeleteDefinedSetRequest)
@@ -888,31 +905,31 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   KBGP_POLICY_RPC(DeletePolicy, DeletePolicyRequest)
   KBGP_POLICY_RPC(SetPolicies, SetPoliciesRequest)
 #undef KBGP_POLICY_RPC
-#define KBGP_ASSIGNMENT_RPC(Rpc, Req)                                                 \
-  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override {    \
-    return ToGrpc(OnCore([&]() -> absl::Status {                                      \
-      PeerLookup peers = Peers();                                                     \
-      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req, peers); });        \
-    }));                                                                              \
+#define KBGP_ASSIGNMENT_RPC(Rpc, Req)                                              \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req, Empty*) override { \
+    return ToGrpc(OnCore([&]() -> absl::Status {                                   \
+      PeerLookup peers = Peers();                                                  \
+      return ChangePolicy([&](PolicyStore& s) { return s.Rpc(*req, peers); });     \
+    }));                                                                           \
   }
   KBGP_ASSIGNMENT_RPC(AddPolicyAssignment, AddPolicyAssignmentRequest)
   KBGP_ASSIGNMENT_RPC(DeletePolicyAssignment, DeletePolicyAssignmentRequest)
   KBGP_ASSIGNMENT_RPC(SetPolicyAssignment, SetPolicyAssignmentRequest)
 #undef KBGP_ASSIGNMENT_RPC
 
-#define KBGP_POLICY_LIST(Rpc, Req, Resp)                                                \
-  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req,                         \
-                   grpc::ServerWriter<apipb::Resp>* writer) override {                  \
-    std::vector<apipb::Resp> out;                                                       \
-    absl::Status s = OnCore([&]() -> absl::Status {                                     \
-      SyncPolicyStore();                                                                \
-      return store_.Rpc(*req, &out);                                                    \
-    });                                                                                 \
-    if (!s.ok()) return ToGrpc(s);                                                      \
-    for (auto& r : out) {                                                               \
-      if (!writer->Write(r)) break;                                                     \
-    }                                                                                   \
-    return grpc::Status::OK;                                                            \
+#define KBGP_POLICY_LIST(Rpc, Req, Resp)                               \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req* req,        \
+                   grpc::ServerWriter<apipb::Resp>* writer) override { \
+    std::vector<apipb::Resp> out;                                      \
+    absl::Status s = OnCore([&]() -> absl::Status {                    \
+      SyncPolicyStore();                                               \
+      return store_.Rpc(*req, &out);                                   \
+    });                                                                \
+    if (!s.ok()) return ToGrpc(s);                                     \
+    for (auto& r : out) {                                              \
+      if (!writer->Write(r)) break;                                    \
+    }                                                                  \
+    return grpc::Status::OK;                                           \
   }
   KBGP_POLICY_LIST(ListDefinedSet, ListDefinedSetRequest, ListDefinedSetResponse)
   KBGP_POLICY_LIST(ListStatement, ListStatementRequest, ListStatementResponse)
@@ -936,14 +953,14 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
 
   // ---- not implemented: a clear message instead of gRPC's bare UNIMPLEMENTED ----
 
-#define KBGP_UNIMPLEMENTED(Rpc, Req, Resp)                                        \
-  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*, Resp*) override {     \
-    return NotImplemented(#Rpc);                                                  \
+#define KBGP_UNIMPLEMENTED(Rpc, Req, Resp)                                    \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*, Resp*) override { \
+    return NotImplemented(#Rpc);                                              \
   }
-#define KBGP_UNIMPLEMENTED_STREAM(Rpc, Req, Resp)                                         \
-  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*,                               \
-                   grpc::ServerWriter<apipb::Resp>*) override {                           \
-    return NotImplemented(#Rpc);                                                          \
+#define KBGP_UNIMPLEMENTED_STREAM(Rpc, Req, Resp)                                             \
+  grpc::Status Rpc(grpc::ServerContext*, const apipb::Req*, grpc::ServerWriter<apipb::Resp>*) \
+      override {                                                                              \
+    return NotImplemented(#Rpc);                                                              \
   }
   KBGP_UNIMPLEMENTED(AddVrf, AddVrfRequest, Empty)
   KBGP_UNIMPLEMENTED(DeleteVrf, DeleteVrfRequest, Empty)
@@ -1270,7 +1287,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     std::array<uint8_t, 16> b{};
     const int n = p.addr().byte_length();
     std::memcpy(b.data(), p.addr().data(), static_cast<size_t>(n));
-    for (int bit = p.length(); bit < n * 8; ++bit) b[static_cast<size_t>(bit / 8)] |= 0x80 >> (bit % 8);
+    for (int bit = p.length(); bit < n * 8; ++bit)
+      b[static_cast<size_t>(bit / 8)] |= 0x80 >> (bit % 8);
     return n == 4 ? IpAddress::V4Bytes(b.data()) : IpAddress::V6Bytes(b.data());
   }
 
@@ -1363,8 +1381,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     if (!found) {
       ev.mutable_peer()->mutable_peer()->mutable_conf()->set_neighbor_address(address.ToString());
-      ev.mutable_peer()->mutable_peer()->mutable_state()->set_neighbor_address(
-          address.ToString());
+      ev.mutable_peer()->mutable_peer()->mutable_state()->set_neighbor_address(address.ToString());
     }
     (void)state;
     for (auto& w : watchers_) {
@@ -1530,8 +1547,7 @@ absl::Status ApiServer::Start(const ApiOptions& options) {
     pair.private_key = ReadFile(options.key_file, &st);
     if (!options.client_ca_file.empty()) {
       ssl.pem_root_certs = ReadFile(options.client_ca_file, &st);
-      ssl.client_certificate_request =
-          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+      ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     if (!st.ok()) return st;
     ssl.pem_key_cert_pairs.push_back(pair);
@@ -1548,8 +1564,8 @@ absl::Status ApiServer::Start(const ApiOptions& options) {
   builder.SetMaxSendMessageSize(256 << 20);
   grpc_ = builder.BuildAndStart();
   if (!grpc_) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for the gRPC API on ",
-                                               absl::StrJoin(options.hosts, ",")));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for the gRPC API on ", absl::StrJoin(options.hosts, ",")));
   }
   for (size_t i = 0; i < options.hosts.size(); ++i) {
     if (!absl::StartsWith(options.hosts[i], "unix:") && ports_[i] == 0) {
@@ -1560,8 +1576,8 @@ absl::Status ApiServer::Start(const ApiOptions& options) {
     }
   }
   impl_->AttachToRunningServer();
-  LogInfo("gRPC API listening", {{"hosts", absl::StrJoin(options.hosts, ",")},
-                                 {"tls", options.tls ? "on" : "off"}});
+  LogInfo("gRPC API listening",
+          {{"hosts", absl::StrJoin(options.hosts, ",")}, {"tls", options.tls ? "on" : "off"}});
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 #include "daemon/api_server/policy_store.h"
 
 #include <algorithm>
+#include <memory>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
@@ -423,58 +424,27 @@ bool HasCond(const apipb::Conditions& c, Cond k) {
   return false;
 }
 
+// Copies field `name` of `from` into `to`, clearing it there when `from` lacks it.
+void CopyField(const google::protobuf::Message& from, const char* name,
+               google::protobuf::Message* to) {
+  const google::protobuf::FieldDescriptor* f = from.GetDescriptor()->FindFieldByName(name);
+  std::unique_ptr<google::protobuf::Message> tmp(from.New());
+  tmp->CopyFrom(from);
+  to->GetReflection()->SwapFields(tmp.get(), to, {f});
+}
+
+// The Conditions / Actions field of each kind, indexed by Cond / Act.
+constexpr const char* kCondField[] = {
+    "prefix_set",    "neighbor_set", "as_path_set",         "community_set",
+    "ext_community_set", "as_path_length", "rpki_result", "route_type",
+    "large_community_set", "next_hop_in_list", "afi_safi_in"};
+constexpr const char* kActField[] = {"",           "community",  "ext_community",
+                                     "med",        "as_prepend", "nexthop",
+                                     "local_pref", "large_community"};
+
 // Copies condition `k` from `from` (clears it when `from` lacks it).
 void CopyCond(const apipb::Conditions& from, Cond k, apipb::Conditions* to) {
-  switch (k) {
-    case kCondPrefix:
-      if (from.has_prefix_set())
-        *to->mutable_prefix_set() = from.prefix_set();
-      else
-        to->clear_prefix_set();
-      break;
-    case kCondNeighbor:
-      if (from.has_neighbor_set())
-        *to->mutable_neighbor_set() = from.neighbor_set();
-      else
-        to->clear_neighbor_set();
-      break;
-    case kCondAsPath:
-      if (from.has_as_path_set())
-        *to->mutable_as_path_set() = from.as_path_set();
-      else
-        to->clear_as_path_set();
-      break;
-    case kCondCommunity:
-      if (from.has_community_set())
-        *to->mutable_community_set() = from.community_set();
-      else
-        to->clear_community_set();
-      break;
-    case kCondExtCommunity:
-      if (from.has_ext_community_set()) {
-        *to->mutable_ext_community_set() = from.ext_community_set();
-      } else {
-        to->clear_ext_community_set();
-      }
-      break;
-    case kCondAsPathLength:
-      if (from.has_as_path_length())
-        *to->mutable_as_path_length() = from.as_path_length();
-      else
-        to->clear_as_path_length();
-      break;
-    case kCondRpki: to->set_rpki_result(from.rpki_result()); break;
-    case kCondRouteType: to->set_route_type(from.route_type()); break;
-    case kCondLargeCommunity:
-      if (from.has_large_community_set()) {
-        *to->mutable_large_community_set() = from.large_community_set();
-      } else {
-        to->clear_large_community_set();
-      }
-      break;
-    case kCondNextHop: *to->mutable_next_hop_in_list() = from.next_hop_in_list(); break;
-    case kCondAfiSafiIn: *to->mutable_afi_safi_in() = from.afi_safi_in(); break;
-  }
+  CopyField(from, kCondField[k], to);
 }
 
 bool HasAct(const apipb::Actions& a, Act k) {
@@ -491,51 +461,7 @@ bool HasAct(const apipb::Actions& a, Act k) {
 }
 
 void CopyAct(const apipb::Actions& from, Act k, apipb::Actions* to) {
-  switch (k) {
-    case kActCommunity:
-      if (from.has_community())
-        *to->mutable_community() = from.community();
-      else
-        to->clear_community();
-      break;
-    case kActExtCommunity:
-      if (from.has_ext_community())
-        *to->mutable_ext_community() = from.ext_community();
-      else
-        to->clear_ext_community();
-      break;
-    case kActMed:
-      if (from.has_med())
-        *to->mutable_med() = from.med();
-      else
-        to->clear_med();
-      break;
-    case kActAsPrepend:
-      if (from.has_as_prepend())
-        *to->mutable_as_prepend() = from.as_prepend();
-      else
-        to->clear_as_prepend();
-      break;
-    case kActNexthop:
-      if (from.has_nexthop())
-        *to->mutable_nexthop() = from.nexthop();
-      else
-        to->clear_nexthop();
-      break;
-    case kActLocalPref:
-      if (from.has_local_pref())
-        *to->mutable_local_pref() = from.local_pref();
-      else
-        to->clear_local_pref();
-      break;
-    case kActLargeCommunity:
-      if (from.has_large_community()) {
-        *to->mutable_large_community() = from.large_community();
-      } else {
-        to->clear_large_community();
-      }
-      break;
-  }
+  CopyField(from, kActField[k], to);
 }
 
 // GoBGP's Statement.mod for ADD and REMOVE; the first conflict in GoBGP's order is the error.
