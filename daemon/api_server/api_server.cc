@@ -361,13 +361,57 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       auto spec = PeerSpec(req->peer());
       if (!spec.ok()) return spec.status();
-      return server_.AddNeighbor(*std::move(spec));
+      const bool rs_client = spec->rib.route_server_client;
+      const IpAddress address = spec->session.peer_address;
+      absl::Status s = server_.AddNeighbor(*std::move(spec));
+      if (!s.ok() || !rs_client || !req->peer().has_apply_policy()) return s;
+      // A route server client's own assignment (gobgpd's SetPeerPolicy on AddPeer). As in
+      // gobgpd, a policy it cannot resolve is logged and the peer stays.
+      absl::Status p = ChangePolicy([&](PolicyStore& store) {
+        return store.SetPeerPolicy(address, AssignmentFromApi(req->peer().apply_policy()));
+      });
+      if (!p.ok()) {
+        LogWarn("route server client policy not applied",
+                {{"peer", address.ToString()}, {"error", std::string(p.message())}});
+      }
+      return s;
     }));
   }
 
   grpc::Status DeletePeer(grpc::ServerContext*, const apipb::DeletePeerRequest* req,
                           Empty*) override {
-    return PeerOp(req->address(), [&](const IpAddress& a) { return server_.DeleteNeighbor(a); });
+    return PeerOp(req->address(), [&](const IpAddress& a) {
+      absl::Status s = server_.DeleteNeighbor(a);
+      if (s.ok()) {
+        (void)ChangePolicy([&](PolicyStore& store) {
+          store.RemovePeer(a);
+          return absl::OkStatus();
+        });
+      }
+      return s;
+    });
+  }
+
+  static policy::Disposition DispositionFromApi(apipb::RouteAction a) {
+    switch (a) {
+      case apipb::RouteAction::ACCEPT:
+        return policy::Disposition::kAccept;
+      case apipb::RouteAction::REJECT:
+        return policy::Disposition::kReject;
+      default:
+        return policy::Disposition::kNone;
+    }
+  }
+
+  static policy::AssignmentDef AssignmentFromApi(const apipb::ApplyPolicy& ap) {
+    policy::AssignmentDef d;
+    for (const apipb::Policy& p : ap.import_policy().policies())
+      d.import_policies.push_back(p.name());
+    for (const apipb::Policy& p : ap.export_policy().policies())
+      d.export_policies.push_back(p.name());
+    d.default_import = DispositionFromApi(ap.import_policy().default_action());
+    d.default_export = DispositionFromApi(ap.export_policy().default_action());
+    return d;
   }
 
   grpc::Status UpdatePeer(grpc::ServerContext*, const apipb::UpdatePeerRequest* req,

@@ -523,6 +523,50 @@ neighbors:
   EXPECT_THAT(peers(), ::testing::ElementsAre("192.0.2.2", "192.0.2.3", "192.0.2.4"));
 }
 
+// A route server client's apply_policy in AddPeer becomes its own assignment; DeletePeer
+// drops it.
+TEST_F(ApiServerTest, RouteServerClientAssignmentFollowsThePeer) {
+  ASSERT_TRUE(Start().ok());
+  Empty e;
+  apipb::AddPolicyRequest pol;
+  pol.mutable_policy()->set_name("p-rs");
+  pol.mutable_policy()->add_statements()->mutable_actions()->set_route_action(
+      apipb::RouteAction::ACCEPT);
+  ASSERT_TRUE(stub_->AddPolicy(Ctx().get(), pol, &e).ok());
+  apipb::AddPeerRequest add;
+  add.mutable_peer()->mutable_conf()->set_neighbor_address("192.0.2.5");
+  add.mutable_peer()->mutable_conf()->set_peer_asn(65005);
+  add.mutable_peer()->mutable_route_server()->set_route_server_client(true);
+  auto* imp = add.mutable_peer()->mutable_apply_policy()->mutable_import_policy();
+  imp->add_policies()->set_name("p-rs");
+  imp->set_default_action(apipb::RouteAction::REJECT);
+  ASSERT_TRUE(stub_->AddPeer(Ctx().get(), add, &e).ok());
+
+  auto assignment = [&]() {
+    apipb::ListPolicyAssignmentRequest req;
+    req.set_name("192.0.2.5");
+    req.set_direction(apipb::PolicyDirection::IMPORT);
+    auto ctx = Ctx();
+    auto reader = stub_->ListPolicyAssignment(ctx.get(), req);
+    apipb::ListPolicyAssignmentResponse r;
+    std::vector<std::string> names;
+    while (reader->Read(&r)) {
+      for (const auto& p : r.assignment().policies()) names.push_back(p.name());
+    }
+    grpc::Status s = reader->Finish();
+    return std::make_pair(s.ok(), names);
+  };
+  auto [ok, names] = assignment();
+  EXPECT_TRUE(ok);
+  EXPECT_THAT(names, ::testing::ElementsAre("p-rs"));
+
+  apipb::DeletePeerRequest del;
+  del.set_address("192.0.2.5");
+  ASSERT_TRUE(stub_->DeletePeer(Ctx().get(), del, &e).ok());
+  auto [ok2, names2] = assignment();
+  EXPECT_TRUE(!ok2 || names2.empty());
+}
+
 std::string ReadTestFile(const std::string& name) {
   std::ifstream in(std::string(KBGP_TLS_DIR) + "/" + name);
   std::stringstream ss;
