@@ -400,8 +400,13 @@ class GracefulRestart(LabTestCase):
             ups = len(k.events("peer up", ra.v4))
             a.kill(signal.SIGKILL)  # the restart: the control plane dies, the session drops
             L.wait_for("kbgpd sees the session drop", lambda: k.events("peer down", ra.v4), 10)
+            # The restarted gobgpd holds its route before the session is back, as a restarting
+            # speaker's forwarding state would: otherwise it may send End-of-RIB with an empty
+            # table first, and RFC 4724 §4.2 then rightly removes the stale route.
+            a.neighbors[0]["admin_down"] = True
             a.start(graceful_restart=True)
             a.announce(P1_V4)
+            a.cli("neighbor", kr.v4, "enable")
             L.wait_for("gobgpd re-established", lambda: len(k.events("peer up", ra.v4)) > ups,
                        20)
             L.wait_for("gobgpd sees the session", lambda: a.established(kr.v4), 10)

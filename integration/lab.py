@@ -337,6 +337,8 @@ class Kbgpd(Daemon):
                       "      peer-as: %d" % n["asn"]]
             if n["password"]:
                 lines.append("      auth-password: %s" % n["password"])
+            if n.get("admin_down"):
+                lines.append("      admin-down: true")
             lines += ["    timers:", "      config:",
                       "        hold-time: %d" % n["hold"],
                       "        keepalive-interval: %d" % n["keepalive"],
@@ -408,11 +410,12 @@ class Gobgpd(Daemon):
         self.neighbors = []
 
     def neighbor(self, address, asn, password=None, hold=9, keepalive=3,
-                 graceful_restart=False, restart_time=30, passive=False, families=None):
+                 graceful_restart=False, restart_time=30, passive=False, families=None,
+                 admin_down=False):
         self.neighbors.append(dict(address=address, asn=asn, password=password, hold=hold,
                                    keepalive=keepalive, gr=graceful_restart,
                                    restart_time=restart_time, passive=passive,
-                                   families=families))
+                                   families=families, admin_down=admin_down))
         return self
 
     def config(self):
@@ -424,6 +427,8 @@ class Gobgpd(Daemon):
                       "      peer-as: %d" % n["asn"]]
             if n["password"]:
                 lines.append("      auth-password: %s" % n["password"])
+            if n.get("admin_down"):
+                lines.append("      admin-down: true")
             lines += ["    timers:", "      config:", "        hold-time: %d" % n["hold"],
                       "        keepalive-interval: %d" % n["keepalive"],
                       "        connect-retry: 1"]
