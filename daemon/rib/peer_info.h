@@ -31,12 +31,18 @@ struct PeerInfo {
   RemovePrivateAs remove_private_as = RemovePrivateAs::kNone;
   bool confederation_member = false;  // (not used yet: confederations are treated as iBGP)
   bool add_path_receive = false;      // RFC 7911 negotiated, per session
-  bool add_path_send = false;
+  // RFC 7911: we may send several paths per prefix; negotiated per family. With multipath
+  // on, such a peer gets the whole ECMP set, each path with its own path identifier.
+  bool add_path_send_ipv4 = false;
+  bool add_path_send_ipv6 = false;
   bool extended_message = false;      // RFC 8654: UPDATEs up to 65535 bytes
 
   bool local = false;  // this entry is the router itself (kLocalPeer)
 
   bool ibgp() const { return !local && local_as == peer_as; }
+  bool add_path_send(Family f) const {
+    return f == Family::kIPv4 ? add_path_send_ipv4 : add_path_send_ipv6;
+  }
   uint32_t effective_cluster_id() const { return cluster_id ? cluster_id : local_router_id; }
 };
 

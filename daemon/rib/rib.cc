@@ -127,8 +127,19 @@ void Destination::RemoveAt(int i) {
 // ---- Adj-RIB-Out ----
 
 const AttrSet* AdjRibOut::Find(const Prefix& p) const {
-  const AttrSet* const* a = map_.Find(p);
-  return a ? *a : nullptr;
+  if (const AttrSet* const* a = map_.Find(p)) return *a;
+  if (multi_) {
+    if (const SentPaths* s = multi_->Find(p)) return s->front().attrs;
+  }
+  return nullptr;
+}
+
+SentPaths AdjRibOut::FindAll(const Prefix& p) const {
+  if (const AttrSet* const* a = map_.Find(p)) return SentPaths{SentPath{*a, 0}};
+  if (multi_) {
+    if (const SentPaths* s = multi_->Find(p)) return *s;
+  }
+  return {};
 }
 
 bool AdjRibOut::Set(const Prefix& p, const AttrSet* attrs) {
@@ -148,9 +159,50 @@ bool AdjRibOut::Erase(const Prefix& p) {
   return true;
 }
 
+void AdjRibOut::SetPaths(const Prefix& p, absl::Span<const SentPath> paths,
+                         absl::FunctionRef<void(uint32_t, const AttrSet*)> announce,
+                         absl::FunctionRef<void(uint32_t)> withdraw) {
+  SentPaths* old = multi_ ? multi_->Find(p) : nullptr;
+  if (old == nullptr && paths.empty()) return;
+  if (old == nullptr) {
+    if (!multi_) multi_ = std::make_unique<PrefixMap<SentPaths>>();
+    old = &(*multi_)[p];
+  }
+  // Both lists are ordered by path id: one merge finds the new, changed and gone paths.
+  size_t i = 0, k = 0;
+  while (i < old->size() || k < paths.size()) {
+    if (k == paths.size() || (i < old->size() && (*old)[i].path_id < paths[k].path_id)) {
+      withdraw((*old)[i++].path_id);
+    } else if (i == old->size() || paths[k].path_id < (*old)[i].path_id) {
+      announce(paths[k].path_id, paths[k].attrs);
+      ++k;
+    } else {
+      if ((*old)[i].attrs != paths[k].attrs) announce(paths[k].path_id, paths[k].attrs);
+      ++i;
+      ++k;
+    }
+  }
+  size_t& count = multi_paths_[p.family() == Family::kIPv4 ? 0 : 1];
+  count = count - old->size() + paths.size();
+  for (const SentPath& s : paths) AttrPool::AddRef(s.attrs);
+  for (const SentPath& s : *old) pool_->Unref(s.attrs);
+  if (paths.empty()) {
+    multi_->Erase(p);
+  } else {
+    old->assign(paths.begin(), paths.end());
+  }
+}
+
 void AdjRibOut::Clear() {
   map_.ForEach([&](const Prefix&, const AttrSet*& a) { pool_->Unref(a); });
   map_.Clear();
+  if (multi_) {
+    multi_->ForEach([&](const Prefix&, SentPaths& s) {
+      for (const SentPath& sp : s) pool_->Unref(sp.attrs);
+    });
+    multi_.reset();
+  }
+  multi_paths_[0] = multi_paths_[1] = 0;
 }
 
 // ---- Update packing ----
@@ -563,42 +615,94 @@ struct Rib::Batch {
   absl::flat_hash_map<std::pair<const AttrSet*, PeerId>, AttrRef> memo;
 };
 
+const AttrSet* Rib::ExportPath(const PeerState& ps, const Prefix& prefix, const Path& path,
+                               Batch* batch, AttrRef* policy_result) {
+  auto [it, added] = batch->memo.try_emplace(std::make_pair(path.attrs, path.peer));
+  if (added) {
+    const PeerInfo& from = peers_[path.peer]->info;
+    if (MayAdvertise(*path.attrs, from, ps.info)) {
+      it->second = ExportAttrs(&pool_, *path.attrs, from, ps.info, prefix.family());
+    }
+  }
+  const AttrSet* out = it->second.get();
+  if (out && export_policy_) {
+    PolicyResult r = export_policy_(prefix, ps.info, peers_[path.peer]->info, *out, *path.attrs);
+    if (!r.accept) {
+      out = nullptr;
+    } else if (r.attrs) {
+      *policy_result = std::move(r.attrs);
+      out = policy_result->get();
+    }
+  }
+  return out;
+}
+
+void Rib::AddAnnouncement(Batch* batch, int fam, const AttrSet* out, const wire::Nlri& nlri) {
+  auto [git, gadded] = batch->group_index.try_emplace(out, batch->groups[fam].size());
+  if (gadded) batch->groups[fam].emplace_back(out, std::vector<wire::Nlri>{});
+  batch->groups[fam][git->second].second.push_back(nlri);
+}
+
 void Rib::ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch) {
   PeerState& ps = *peers_[to];
   const int fam = prefix.family() == Family::kIPv4 ? 0 : 1;
   if ((fam == 0 && !ps.ipv4) || (fam == 1 && !ps.ipv6)) return;
-  const Path* best = d ? d->best() : nullptr;
-  const AttrSet* out = nullptr;
-  AttrRef policy_result;
-  if (best) {
-    auto [it, added] = batch->memo.try_emplace(std::make_pair(best->attrs, best->peer));
-    if (added) {
-      const PeerInfo& from = peers_[best->peer]->info;
-      if (MayAdvertise(*best->attrs, from, ps.info)) {
-        it->second = ExportAttrs(&pool_, *best->attrs, from, ps.info, prefix.family());
-      }
-    }
-    out = it->second.get();
-    if (out && export_policy_) {
-      PolicyResult r =
-          export_policy_(prefix, ps.info, peers_[best->peer]->info, *out, *best->attrs);
-      if (!r.accept) {
-        out = nullptr;
-      } else if (r.attrs) {
-        policy_result = std::move(r.attrs);
-        out = policy_result.get();
-      }
-    }
+  if (ps.info.add_path_send(prefix.family())) {
+    ExportPaths(ps, fam, prefix, d, batch);
+    return;
   }
+  const Path* best = d ? d->best() : nullptr;
+  AttrRef policy_result;
+  const AttrSet* out = best ? ExportPath(ps, prefix, *best, batch, &policy_result) : nullptr;
   const wire::Nlri nlri{prefix, 0};
   if (out) {
     if (!ps.out.Set(prefix, out)) return;  // sent already: an equal best sends nothing
-    auto [git, gadded] = batch->group_index.try_emplace(out, batch->groups[fam].size());
-    if (gadded) batch->groups[fam].emplace_back(out, std::vector<wire::Nlri>{});
-    batch->groups[fam][git->second].second.push_back(nlri);
+    AddAnnouncement(batch, fam, out, nlri);
   } else if (ps.out.Erase(prefix)) {
     batch->withdrawn[fam].push_back(nlri);
   }
+}
+
+void Rib::ExportPaths(PeerState& ps, int fam, const Prefix& prefix, const Destination* d,
+                      Batch* batch) {
+  absl::InlinedVector<SentPath, 4> want;
+  absl::InlinedVector<AttrRef, 4> policy_results;  // alive until the Adj-RIB-Out holds them
+  if (d && options_.decision.multipath) {
+    // The ECMP set (the best is in it), each path through the RFC rules and export policy
+    // on its own: a path from the peer itself, or one its policy rejects, is left out.
+    for (const Path& p : d->paths()) {
+      if (!p.multipath()) continue;
+      AttrRef policy_result;
+      const AttrSet* out = ExportPath(ps, prefix, p, batch, &policy_result);
+      if (out == nullptr) continue;
+      if (policy_result) policy_results.push_back(std::move(policy_result));
+      uint32_t id = SendPathId(p);  // made distinct from the ids before it if need be
+      auto taken = [&](uint32_t x) {
+        return x == 0 || std::any_of(want.begin(), want.end(),
+                                     [x](const SentPath& s) { return s.path_id == x; });
+      };
+      while (taken(id)) id += 0x9e3779b1u;  // odd: visits every id before repeating
+      want.push_back(SentPath{out, id});
+    }
+    std::sort(want.begin(), want.end(),
+              [](const SentPath& a, const SentPath& b) { return a.path_id < b.path_id; });
+  } else if (const Path* best = d ? d->best() : nullptr) {
+    // Without multipath an ADD-PATH peer gets the best path only, with path id 0, as a peer
+    // without ADD-PATH does.
+    AttrRef policy_result;
+    if (const AttrSet* out = ExportPath(ps, prefix, *best, batch, &policy_result)) {
+      if (policy_result) policy_results.push_back(std::move(policy_result));
+      want.push_back(SentPath{out, 0});
+    }
+  }
+  ps.out.SetPaths(
+      prefix, want,
+      [&](uint32_t id, const AttrSet* out) {
+        AddAnnouncement(batch, fam, out, wire::Nlri{prefix, id});
+      },
+      [&](uint32_t id) {
+        batch->withdrawn[fam].push_back(wire::Nlri{prefix, id});
+      });
 }
 
 std::vector<PeerUpdates> Rib::Flush() {
@@ -633,7 +737,8 @@ std::vector<PeerUpdates> Rib::Flush() {
     wire::CodecOptions opts;
     opts.four_octet_as = true;
     opts.extended_message = ps.info.extended_message;
-    opts.add_path_ipv4 = opts.add_path_ipv6 = ps.info.add_path_send;
+    opts.add_path_ipv4 = ps.info.add_path_send_ipv4;
+    opts.add_path_ipv6 = ps.info.add_path_send_ipv6;
     PeerUpdates pu;
     pu.peer = id;
     const wire::AfiSafi fams[2] = {wire::kIPv4Unicast, wire::kIPv6Unicast};

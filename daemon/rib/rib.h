@@ -17,6 +17,10 @@
 //    Adj-RIB-Out (what was last sent: an equal result sends nothing), and changed prefixes are
 //    grouped by AttrSet* and packed into as few UPDATEs as fit the message size. A peer that
 //    just came up gets its whole table, then End-of-RIB.
+//  - Towards a peer with ADD-PATH send (RFC 7911) for the family and multipath on, every
+//    path of the ECMP set goes, each through the same rules and policy and with a path id
+//    derived from its source (ExportPaths), and a path leaving the set withdraws its id.
+//    Without ADD-PATH or without multipath, the best path only, with path id 0.
 //  - Single-threaded: the core thread owns the Rib.
 #ifndef KBGP_DAEMON_RIB_RIB_H_
 #define KBGP_DAEMON_RIB_RIB_H_
@@ -31,6 +35,8 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
 #include "daemon/common/ip.h"
 #include "daemon/rib/attr_set.h"
@@ -192,6 +198,19 @@ struct Path {
 #pragma pack(pop)
 static_assert(sizeof(Path) == 20, "the per-path record is the memory budget");
 
+// The path identifier a path of the ECMP set is sent with towards an ADD-PATH peer (RFC 7911
+// §3: it only has to tell the paths of one prefix apart on one session). It is derived from
+// where the path came from, the source peer and the path id that peer gave it, so no
+// allocator or table of ids is needed and a path keeps its id for as long as it stays in the
+// set (and gets the same one back when it returns): received id << 16 | (source peer + 1).
+// That is distinct for every path while the received ids are below 2^16 (a peer without
+// ADD-PATH sends 0) and never 0, the id of the best path in best-only mode. A collision (a
+// received id of 2^16 or more) is resolved when exporting by stepping on from the derived id
+// in the destination's path order, so the ids sent for one prefix are always distinct.
+inline uint32_t SendPathId(const Path& p) {
+  return (p.path_id << 16) + static_cast<uint32_t>(p.peer) + 1;
+}
+
 class Destination {
  public:
   static constexpr uint8_t kNoBest = 0xff;
@@ -247,7 +266,23 @@ using NextHopResolver = std::function<bool(const IpAddress& next_hop, uint32_t* 
 
 // ---- Adj-RIB-Out ----
 
-// What was last sent to one peer: prefix -> the AttrSet sent (one reference held).
+// One path sent towards an ADD-PATH peer: its path identifier and the set sent with it.
+struct SentPath {
+  const AttrSet* attrs = nullptr;  // one reference held
+  uint32_t path_id = 0;
+};
+// The paths sent for one prefix, ordered by path id; one inline (the common single path).
+using SentPaths = absl::InlinedVector<SentPath, 1>;
+
+// What was last sent to one peer.
+//  - A family without ADD-PATH send: prefix -> the AttrSet sent (one pointer per prefix, as
+//    before ADD-PATH existed).
+//  - A family with ADD-PATH send: prefix -> the paths sent by path id, in a second map that
+//    is made only for such a peer, so a peer without ADD-PATH pays one null pointer.
+// Which map holds a family follows the session's ADD-PATH send capability, which changes
+// only with a new session, when the Adj-RIB-Out starts empty; so a family's prefixes are all
+// in one map and the listings below see them in prefix order.
+// Listings are per prefix; size() counts paths (what gobgpd counts as advertised).
 class AdjRibOut {
  public:
   explicit AdjRibOut(AttrPool* pool) : pool_(pool) {}
@@ -255,34 +290,61 @@ class AdjRibOut {
   AdjRibOut(const AdjRibOut&) = delete;
   AdjRibOut& operator=(const AdjRibOut&) = delete;
 
+  // The set sent for `p` (the lowest path id's towards an ADD-PATH peer); null if none.
   const AttrSet* Find(const Prefix& p) const;
+  // Every path sent for `p` (path id 0 without ADD-PATH), ordered by path id.
+  SentPaths FindAll(const Prefix& p) const;
   // Records `attrs` as sent; false when it was already (nothing to send).
   bool Set(const Prefix& p, const AttrSet* attrs);
   // Forgets the prefix; false when it was not there (nothing to withdraw).
   bool Erase(const Prefix& p);
+  // ADD-PATH: makes `paths` (ordered by path id, ids distinct) what is sent for `p`, calling
+  // announce(path_id, attrs) for each path that is new or has a new set and withdraw(path_id)
+  // for each one that went. An empty `paths` forgets the prefix.
+  void SetPaths(const Prefix& p, absl::Span<const SentPath> paths,
+                absl::FunctionRef<void(uint32_t, const AttrSet*)> announce,
+                absl::FunctionRef<void(uint32_t)> withdraw);
   void Clear();
-  size_t size() const { return map_.size(); }
-  size_t size(Family f) const { return map_.size(f); }
-  // fn(const Prefix&, const AttrSet*) -> bool; see PrefixMap::ForEachAfter.
+  size_t size() const { return size(Family::kIPv4) + size(Family::kIPv6); }
+  size_t size(Family f) const { return map_.size(f) + multi_paths_[f == Family::kIPv4 ? 0 : 1]; }
+  // fn(const Prefix&, const AttrSet*) -> bool, once per prefix with Find's set; see
+  // PrefixMap::ForEachAfter.
   template <typename F>
   bool ForEachAfter(Family f, const Prefix* after, F&& fn) const {
-    return const_cast<PrefixMap<const AttrSet*>&>(map_).ForEachAfter(
-        f, after, [&](const Prefix& p, const AttrSet*& a) { return fn(p, a); });
+    return single()->ForEachAfter(f, after, [&](const Prefix& p, const AttrSet*& a) {
+      return fn(p, a);
+    }) && (!multi_ || multi_->ForEachAfter(f, after, [&](const Prefix& p, SentPaths& s) {
+             return fn(p, static_cast<const AttrSet*>(s.front().attrs));
+           }));
   }
   template <typename F>
   bool ForEachFromAddress(const IpAddress& start, F&& fn) const {
-    return const_cast<PrefixMap<const AttrSet*>&>(map_).ForEachFromAddress(
-        start, [&](const Prefix& p, const AttrSet*& a) { return fn(p, a); });
+    return single()->ForEachFromAddress(start, [&](const Prefix& p, const AttrSet*& a) {
+      return fn(p, a);
+    }) && (!multi_ || multi_->ForEachFromAddress(start, [&](const Prefix& p, SentPaths& s) {
+             return fn(p, static_cast<const AttrSet*>(s.front().attrs));
+           }));
   }
   template <typename F>
-  void ForEach(F&& fn) const {  // fn(const Prefix&, const AttrSet*)
-    const_cast<PrefixMap<const AttrSet*>&>(map_).ForEach(
-        [&](const Prefix& p, const AttrSet*& a) { fn(p, a); });
+  void ForEach(F&& fn) const {  // fn(const Prefix&, const AttrSet*), once per prefix
+    single()->ForEach([&](const Prefix& p, const AttrSet*& a) { fn(p, a); });
+    if (multi_) {
+      multi_->ForEach([&](const Prefix& p, SentPaths& s) {
+        fn(p, static_cast<const AttrSet*>(s.front().attrs));
+      });
+    }
   }
 
  private:
+  // PrefixMap iterates through non-const references; the listings above only read.
+  PrefixMap<const AttrSet*>* single() const {
+    return const_cast<PrefixMap<const AttrSet*>*>(&map_);
+  }
+
   AttrPool* pool_;
   PrefixMap<const AttrSet*> map_;
+  std::unique_ptr<PrefixMap<SentPaths>> multi_;  // ADD-PATH families only; made on first use
+  size_t multi_paths_[2] = {0, 0};               // paths in multi_, IPv4 and IPv6
 };
 
 // ---- Update generation ----
@@ -444,7 +506,17 @@ class Rib {
   // re-running the decision where something went. Returns how many.
   template <typename Pred>
   size_t RemovePaths(PeerId id, std::optional<Family> family, Pred pred);
+  // Brings `to`'s Adj-RIB-Out for `prefix` up to date, adding what to send to `batch`.
   void ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch);
+  // The same towards a family with ADD-PATH send: the ECMP set with multipath, each path
+  // with its own path id; the best with path id 0 without.
+  void ExportPaths(PeerState& ps, int fam, const Prefix& prefix, const Destination* d,
+                   Batch* batch);
+  // The set to send `ps` for `path` (RFC rules, then export policy), or null when the path
+  // may not go to it. `policy_result` keeps a set made by the export policy alive.
+  const AttrSet* ExportPath(const PeerState& ps, const Prefix& prefix, const Path& path,
+                            Batch* batch, AttrRef* policy_result);
+  static void AddAnnouncement(Batch* batch, int fam, const AttrSet* out, const wire::Nlri& nlri);
 
   RibOptions options_;
   AttrPool pool_;

@@ -1,5 +1,8 @@
 #include "daemon/rib/rib.h"
 
+#include <map>
+#include <set>
+#include <variant>
 #include <vector>
 
 #include "daemon/rib/transform.h"
@@ -481,6 +484,216 @@ TEST_F(TwoPeerRibTest, GracefulRestartStalePathsStayUntilSwept) {
   EXPECT_EQ(to_b[0].withdrawn, std::vector<wire::Nlri>{N("198.51.100.0/24")});
   ASSERT_NE(rib.Find(Pfx("192.0.2.0/24")), nullptr);
   EXPECT_EQ(rib.stale_count(a), 0u);
+}
+
+// Three eBGP peers in AS 65001 offer one prefix with equal attributes (multipath on), `rs`
+// (route server client, so next hops stay apart) has ADD-PATH send for IPv4, `plain` (eBGP)
+// has not.
+class EcmpRibTest : public RibTest {
+ protected:
+  static constexpr const char* kP = "192.0.2.0/24";
+  EcmpRibTest() {
+    DecisionOptions o;
+    o.multipath = true;
+    rib_.set_decision_options(o);
+    a_ = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+    b_ = rib_.AddPeer(Peer(65001, "10.0.0.2", 2));
+    c_ = rib_.AddPeer(Peer(65001, "10.0.0.3", 3));
+    PeerInfo ri = Peer(65010, "10.0.0.10", 10);
+    ri.route_server_client = true;
+    ri.add_path_send_ipv4 = true;
+    rs_ = rib_.AddPeer(ri);
+    plain_ = rib_.AddPeer(Peer(65020, "10.0.0.20", 20));
+    rib_.PeerEstablished(rs_);
+    rib_.PeerEstablished(plain_);
+    rib_.Flush();
+  }
+  // The (path id, next hop) of every NLRI announced in `us`, and the withdrawn path ids.
+  static std::map<uint32_t, IpAddress> Announced(const std::vector<wire::Update>& us) {
+    std::map<uint32_t, IpAddress> m;
+    for (const auto& u : us) {
+      for (const auto& n : u.nlri) m.emplace(n.path_id, *u.attrs.next_hop);
+    }
+    return m;
+  }
+  static std::vector<uint32_t> Withdrawn(const std::vector<wire::Update>& us) {
+    std::vector<uint32_t> ids;
+    for (const auto& u : us) {
+      for (const auto& n : u.withdrawn) ids.push_back(n.path_id);
+    }
+    return ids;
+  }
+  // Flushes once; the UPDATEs for rs_ and plain_.
+  void FlushBoth(std::vector<wire::Update>* rs, std::vector<wire::Update>* plain) {
+    rs->clear();
+    plain->clear();
+    for (PeerUpdates& pu : rib_.Flush()) {
+      if (pu.peer == rs_) *rs = std::move(pu.updates);
+      if (pu.peer == plain_) *plain = std::move(pu.updates);
+    }
+  }
+  void Offer(PeerId p, const char* nh, std::vector<uint32_t> path = {65001}) {
+    Send(p, Attrs(std::move(path), nh), {N(kP)});
+  }
+  PeerId a_ = 0, b_ = 0, c_ = 0, rs_ = 0, plain_ = 0;
+};
+
+TEST_F(EcmpRibTest, AddPathPeerGetsTheEcmpSetWithDistinctIds) {
+  Offer(a_, "10.0.0.1");
+  Offer(b_, "10.0.0.2");
+  Offer(c_, "10.0.0.3");
+  const Destination* d = rib_.Find(Pfx(kP));
+  ASSERT_NE(d, nullptr);
+  for (const Path& p : d->paths()) EXPECT_TRUE(p.multipath());
+  std::vector<wire::Update> rs, plain;
+  FlushBoth(&rs, &plain);
+  // Three paths, three ids, three next hops (RFC 7947: the route server keeps them).
+  const std::map<uint32_t, IpAddress> got = Announced(rs);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(NlriCount(rs), 3u);
+  std::set<IpAddress> hops;
+  for (const auto& [id, nh] : got) {
+    EXPECT_NE(id, 0u);
+    hops.insert(nh);
+  }
+  EXPECT_EQ(hops, (std::set<IpAddress>{Ip("10.0.0.1"), Ip("10.0.0.2"), Ip("10.0.0.3")}));
+  EXPECT_EQ(rib_.adj_rib_out(rs_).size(), 3u);
+  EXPECT_EQ(rib_.adj_rib_out(rs_).FindAll(Pfx(kP)).size(), 3u);
+  // The peer without ADD-PATH: the best only (the oldest, a's), path id 0.
+  ASSERT_EQ(NlriCount(plain), 1u);
+  EXPECT_EQ(plain[0].nlri[0].path_id, 0u);
+  EXPECT_EQ(rib_.adj_rib_out(plain_).size(), 1u);
+  // The UPDATEs encode with the session's ADD-PATH option and decode to the same ids.
+  wire::CodecOptions opts;
+  opts.add_path_ipv4 = true;
+  std::map<uint32_t, IpAddress> decoded;
+  for (const auto& u : rs) {
+    Bytes b;
+    ASSERT_TRUE(wire::EncodeMessage(u, opts, &b).ok());
+    absl::StatusOr<wire::Message> m = wire::DecodeMessage(b, opts);
+    ASSERT_TRUE(m.ok()) << m.status();
+    for (const auto& [id, nh] : Announced({std::get<wire::Update>(*m)})) decoded.emplace(id, nh);
+  }
+  EXPECT_EQ(decoded, got);
+}
+
+TEST_F(EcmpRibTest, PathLeavingTheSetWithdrawsExactlyItsId) {
+  Offer(a_, "10.0.0.1");
+  Offer(b_, "10.0.0.2");
+  Offer(c_, "10.0.0.3");
+  std::vector<wire::Update> rs, plain;
+  FlushBoth(&rs, &plain);
+  const std::map<uint32_t, IpAddress> before = Announced(rs);
+  uint32_t c_id = 0;
+  for (const auto& [id, nh] : before) {
+    if (nh == Ip("10.0.0.3")) c_id = id;
+  }
+  ASSERT_NE(c_id, 0u);
+  // c prepends: a longer AS path is out of the ECMP set.
+  Offer(c_, "10.0.0.3", {65001, 65001, 65001});
+  EXPECT_FALSE(rib_.Find(Pfx(kP))->paths()[2].multipath());
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Withdrawn(rs), std::vector<uint32_t>{c_id});
+  EXPECT_EQ(NlriCount(rs), 0u);  // a and b stay as they were
+  EXPECT_TRUE(plain.empty());    // the best (a) did not change
+  EXPECT_EQ(rib_.adj_rib_out(rs_).size(), 2u);
+  // Back to the short path: the same id again.
+  Offer(c_, "10.0.0.3");
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Announced(rs), (std::map<uint32_t, IpAddress>{{c_id, Ip("10.0.0.3")}}));
+  EXPECT_TRUE(Withdrawn(rs).empty());
+  // The same path again (an implicit withdraw of the same route): nothing.
+  Offer(c_, "10.0.0.3");
+  FlushBoth(&rs, &plain);
+  EXPECT_TRUE(rs.empty());
+}
+
+TEST_F(EcmpRibTest, SetShrinkingToOneThenThePrefixGoing) {
+  Offer(a_, "10.0.0.1");
+  Offer(b_, "10.0.0.2");
+  Offer(c_, "10.0.0.3", {65001, 7});  // longer: not in the set
+  std::vector<wire::Update> rs, plain;
+  FlushBoth(&rs, &plain);
+  std::map<uint32_t, IpAddress> sent = Announced(rs);
+  ASSERT_EQ(sent.size(), 2u);
+  uint32_t a_id = 0, b_id = 0;
+  for (const auto& [id, nh] : sent) (nh == Ip("10.0.0.1") ? a_id : b_id) = id;
+  // b goes: its id is withdrawn; a stays the only member, under the id it had.
+  rib_.Withdraw(b_, {N(kP)});
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Withdrawn(rs), std::vector<uint32_t>{b_id});
+  EXPECT_EQ(NlriCount(rs), 0u);
+  EXPECT_TRUE(plain.empty());
+  // a goes: c, the only path left, is the set; a's id goes, c's comes.
+  rib_.Withdraw(a_, {N(kP)});
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Withdrawn(rs), std::vector<uint32_t>{a_id});
+  sent = Announced(rs);
+  ASSERT_EQ(sent.size(), 1u);
+  const uint32_t c_id = sent.begin()->first;
+  EXPECT_NE(c_id, a_id);
+  EXPECT_NE(c_id, b_id);
+  EXPECT_EQ(sent.begin()->second, Ip("10.0.0.3"));
+  ASSERT_EQ(NlriCount(plain), 1u);  // the best moved to c: replaced under path id 0
+  EXPECT_EQ(plain[0].nlri[0].path_id, 0u);
+  // The prefix goes: its last id is withdrawn and the Adj-RIB-Out is empty.
+  rib_.Withdraw(c_, {N(kP)});
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Withdrawn(rs), std::vector<uint32_t>{c_id});
+  EXPECT_EQ(Withdrawn(plain), std::vector<uint32_t>{0});
+  EXPECT_EQ(rib_.adj_rib_out(rs_).size(), 0u);
+  EXPECT_EQ(rib_.Find(Pfx(kP)), nullptr);
+  rib_.PeerDown(rs_);
+  rib_.PeerDown(plain_);
+  EXPECT_EQ(rib_.pool().set_count(), 0u);  // the Adj-RIB-Outs held no stray references
+}
+
+// The RFC rules and export policy apply per path: a member is not sent back to the peer it
+// came from, and a member the policy rejects is left out while the others go.
+TEST_F(EcmpRibTest, RulesAndExportPolicyPerPath) {
+  PeerInfo ci = Peer(65001, "10.0.0.3", 3);
+  ci.add_path_send_ipv4 = true;
+  rib_.SetPeerInfo(c_, ci);
+  rib_.PeerEstablished(c_);
+  rib_.Flush();
+  rib_.set_export_policy(
+      [](const Prefix&, const PeerInfo& to, const PeerInfo& from, const AttrSet&, const AttrSet&) {
+        PolicyResult r;
+        r.accept = !(to.route_server_client && from.address == Ip("10.0.0.2"));
+        return r;
+      });
+  Offer(a_, "10.0.0.1");
+  Offer(b_, "10.0.0.2");
+  Offer(c_, "10.0.0.3");
+  std::vector<wire::Update> to_c;
+  std::vector<wire::Update> rs;
+  for (PeerUpdates& pu : rib_.Flush()) {
+    if (pu.peer == c_) to_c = std::move(pu.updates);
+    if (pu.peer == rs_) rs = std::move(pu.updates);
+  }
+  EXPECT_EQ(NlriCount(to_c), 2u);  // a's and b's, not its own
+  std::set<IpAddress> hops;
+  for (const auto& [id, nh] : Announced(rs)) hops.insert(nh);
+  EXPECT_EQ(hops, (std::set<IpAddress>{Ip("10.0.0.1"), Ip("10.0.0.3")}));
+}
+
+// Without multipath an ADD-PATH peer gets what it got before: the best, path id 0.
+TEST_F(EcmpRibTest, WithoutMultipathTheBestOnly) {
+  rib_.set_decision_options(DecisionOptions{});
+  Offer(a_, "10.0.0.1");
+  Offer(b_, "10.0.0.2");
+  std::vector<wire::Update> rs, plain;
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Announced(rs), (std::map<uint32_t, IpAddress>{{0, Ip("10.0.0.1")}}));
+  // Multipath turned on: the set replaces path id 0.
+  DecisionOptions o;
+  o.multipath = true;
+  rib_.set_decision_options(o);
+  rib_.Recompute();
+  FlushBoth(&rs, &plain);
+  EXPECT_EQ(Withdrawn(rs), std::vector<uint32_t>{0});
+  EXPECT_EQ(Announced(rs).size(), 2u);
+  EXPECT_TRUE(plain.empty());
 }
 
 }  // namespace

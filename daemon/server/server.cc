@@ -460,8 +460,8 @@ void BgpServer::OnEstablished(peer::Session& session, const peer::Negotiated& ne
   if (info.local_address.is_v4() && negotiated.HasFamily(wire::kIPv6Unicast)) {
     info.local_address_v6 = LocalIPv6NextHop(info.local_address);
   }
-  info.add_path_send = negotiated.AddPathSend(wire::kIPv4Unicast) ||
-                       negotiated.AddPathSend(wire::kIPv6Unicast);
+  info.add_path_send_ipv4 = negotiated.AddPathSend(wire::kIPv4Unicast);
+  info.add_path_send_ipv6 = negotiated.AddPathSend(wire::kIPv6Unicast);
   info.add_path_receive = negotiated.AddPathReceive(wire::kIPv4Unicast) ||
                           negotiated.AddPathReceive(wire::kIPv6Unicast);
   info.extended_message = negotiated.extended_message;
