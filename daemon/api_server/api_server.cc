@@ -1348,22 +1348,32 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
                   apipb::Destination* out) {
     rib::Rib& rib = *server_.rib();
     if (q.table == apipb::ADJ_OUT) {
-      const rib::AttrSet* sent = rib.adj_rib_out(peer_id).Find(p);
-      if (sent == nullptr) return false;
+      const rib::SentPaths sent = rib.adj_rib_out(peer_id).FindAll(p);
+      if (sent.empty()) return false;
       out->set_prefix(p.ToString());
-      // What was sent, dated and sourced as the best path it came from.
-      PathInfo info;
-      info.attrs = sent;
-      info.arrival = absl::Now();
       const rib::Destination* d = rib.Find(p);
-      if (d != nullptr && d->best() != nullptr) {
-        info = PathInfoOf(*d->best(), rib.peer_info(d->best()->peer), false);
-        info.attrs = sent;
-        info.arrival = absl::FromUnixSeconds(PathAge(p, *d->best()));
-        info.local_identifier = LocalId(*d, *d->best());
-        info.best = false;  // gobgpd lists Adj-RIB-Out paths unmarked
+      for (const rib::SentPath& s : sent) {
+        // What was sent, dated and sourced as the Loc-RIB path it came from: the best, or
+        // towards an ADD-PATH peer the ECMP member sent with that path id.
+        const rib::Path* from = d != nullptr ? d->best() : nullptr;
+        if (d != nullptr && s.path_id != 0) {
+          for (const rib::Path& lp : d->paths()) {
+            if (lp.multipath() && rib::SendPathId(lp) == s.path_id) from = &lp;
+          }
+        }
+        PathInfo info;
+        info.attrs = s.attrs;
+        info.arrival = absl::Now();
+        if (from != nullptr) {
+          info = PathInfoOf(*from, rib.peer_info(from->peer), false);
+          info.attrs = s.attrs;
+          info.arrival = absl::FromUnixSeconds(PathAge(p, *from));
+          // The id on the wire towards an ADD-PATH peer; gobgpd's numbering otherwise.
+          info.local_identifier = s.path_id != 0 ? s.path_id : LocalId(*d, *from);
+          info.best = false;  // gobgpd lists Adj-RIB-Out paths unmarked
+        }
+        PathToApi(p, info, out->add_paths());
       }
-      PathToApi(p, info, out->add_paths());
       return true;
     }
     const rib::Destination* d = rib.Find(p);
