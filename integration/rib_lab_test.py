@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Issue 4 acceptance labs: route reflection (RFC 4456), route server (RFC 7947), the best path
-among three peers, and an export policy applied and removed by SIGHUP, all in network
+among three peers, an export policy applied and removed by SIGHUP, and the ECMP set sent to
+an ADD-PATH peer (RFC 7911) with an import prepend moving a peer out of it, all in network
 namespaces with real gobgpd, BIRD, FRR and ExaBGP (the framework is lab.py).
 
 kbgpd has no API yet: every assertion is made on a peer's own CLI (birdc, vtysh, gobgp, or
@@ -450,6 +451,134 @@ class ExportPolicy(RibLabTestCase):
         self.assertEqual(k.events("peer down"), [], "the policy change reset a session")
         self.assertEqual({r.v4: len(k.events("peer up", r.v4)) for r in (r1, ro, rx)}, ups)
         self.assertTrue(obs.established(kr.v4) and other.established(kr.v4))
+
+
+# --------------------------------------------------------------------------------------------
+# 5. The ECMP set towards an ADD-PATH peer, and a prepend moving a peer out of it
+
+
+def frr_paths(frr, prefix):
+    """Every path FRR holds for prefix (ADD-PATH paths apart): sorted [(next_hop, as_path)]."""
+    out = frr.cli("show bgp ipv4 unicast %s json" % prefix, check=False).stdout
+    paths = json.loads(out or "{}").get("paths") or []
+    got = []
+    for p in paths:
+        aspath = p.get("aspath", {})
+        path_str = aspath.get("string", "") if isinstance(aspath, dict) else str(aspath)
+        nhs = p.get("nexthops") or []
+        got.append((nhs[0].get("ip") if nhs else None,
+                    tuple(int(x) for x in path_str.split() if x.isdigit())))
+    return sorted(got)
+
+
+class EcmpAddPath(RibLabTestCase):
+    """Three gobgpd peers p1 (.2), p2 (.3), p3 (.4), all in AS 65001, offer P with equal
+    attributes. kbgpd has use-multiple-paths on: the three paths are equal up to the IGP cost
+    step and come from one neighbor AS, so they form the ECMP set (paths from different
+    neighbor ASes would need use-multiple-paths.ebgp.config.allow-multiple-as, not used
+    here). external-compare-router-id makes p1's path (lowest router id) the best whatever
+    the arrival order. Both observers are route-server clients, so next hops tell the paths
+    apart: FRR rx (.5) has ADD-PATH send (send-max 8) and must hold the whole set, BIRD obs
+    (.6) has no ADD-PATH and holds the best only. An import policy prepending p1's paths,
+    applied and removed by SIGHUP, moves p1 out of the set (and the best to p2) and back."""
+
+    P = "10.71.0.0/24"
+    AS = 65001
+
+    POLICY = "\n".join([
+        "defined-sets:", "  neighbor-sets:", "    - neighbor-set-name: p1",
+        "      neighbor-info-list:", "        - %s",
+        "policy-definitions:", "  - name: prepend-p1", "    statements:",
+        "      - name: s1", "        conditions:", "          match-neighbor-set:",
+        "            neighbor-set: p1", "        actions:", "          bgp-actions:",
+        "            set-as-path-prepend:", "              as: last-as",
+        "              repeat-n: 2", "          route-disposition: accept-route"])
+    MULTIPATH = ["  use-multiple-paths:", "    config:", "      enabled: true",
+                 "  route-selection-options:", "    config:",
+                 "      external-compare-router-id: true"]
+    APPLY = ["  apply-policy:", "    config:", "      import-policy-list:",
+             "        - prepend-p1", "      default-import-policy: accept-route"]
+
+    @need(L.Gobgpd, L.Frr, L.Bird)
+    def test_ecmp_set_to_add_path_peer_and_prepend(self):
+        lab = self.lab
+        kr, r1, r2, r3, rx, ro = (lab.add_router(n) for n in ("k", "p1", "p2", "p3", "rx", "obs"))
+        k = self.kbgpd(kr)
+        for r in (r1, r2, r3):
+            k.neighbor(r.v4, self.AS)
+        k.neighbor(rx.v4, 65010, route_server_client=True, extra="\n".join([
+            "    add-paths:", "      config:", "        send-max: 8"]))
+        k.neighbor(ro.v4, 65020, route_server_client=True)
+        k.global_extra = "\n".join(self.MULTIPATH)
+        ps = [L.Gobgpd(r, self.AS).neighbor(kr.v4, K_AS) for r in (r1, r2, r3)]
+        # The route server's AS is not the first in the paths it passes on (RFC 7947 §2.2.2).
+        rxd = L.Frr(rx, 65010).neighbor(kr.v4, K_AS, extra=["no enforce-first-as"])
+        obs = L.Bird(ro, 65020).neighbor(kr.v4, K_AS)
+        k.start()
+        for p in ps:
+            p.start()
+        rxd.start()
+        obs.start()
+        self.wait_up(k, (r1, r2, r3, rx, ro))
+        for p in ps:
+            L.wait_for("%s established" % p.name, lambda p=p: p.established(kr.v4), 20)
+        # FRR offers to receive several paths (RFC 7911) by default; kbgpd's send-max offers
+        # to send them.
+        nb = json.loads(rxd.cli("show bgp neighbors %s json" % kr.v4).stdout)[kr.v4]
+        addpath = nb.get("neighborCapabilities", {}).get("addPath", {}).get("ipv4Unicast", {})
+        self.assertTrue(addpath.get("txReceived") and addpath.get("rxAdvertised"),
+                        "ADD-PATH not negotiated: %r" % addpath)
+        for p in ps:
+            p.announce(self.P)
+
+        hop = {r1: r1.v4, r2: r2.v4, r3: r3.v4}
+        plain = (self.AS,)
+        prepended = (self.AS,) * 3
+
+        def rx_holds(want):
+            L.wait_for("%s holds %r for %s" % (rxd.name, want, self.P),
+                       lambda: frr_paths(rxd, self.P) == sorted(want), 20)
+
+        # The whole ECMP set at the ADD-PATH peer: three paths, three next hops; the best
+        # alone at the other.
+        rx_holds([(hop[r], plain) for r in (r1, r2, r3)])
+        self.expect(obs, self.P, as_path=list(plain), next_hop=r1.v4)
+        # kbgpd's own account through its GoBGP API (the gobgp CLI): the Adj-RIB-Out towards
+        # rx holds the three paths, towards obs the best one.
+        def adj_out(peer):
+            out = k.exec("gobgp", "-p", "50051", "neighbor", peer, "adj-out", "-a", "ipv4",
+                         "-j").stdout
+            return sorted(a.get("nexthop") for p in json.loads(out or "{}").get(self.P, [])
+                          for a in p.get("attrs", []) if a.get("type") == 3)
+        self.assertEqual(adj_out(rx.v4), sorted(hop.values()))
+        self.assertEqual(adj_out(ro.v4), [r1.v4])
+        ups = {r.v4: len(k.events("peer up", r.v4)) for r in (r1, r2, r3, rx, ro)}
+
+        # Prepend p1's paths on import: p1 leaves the set (its path id is withdrawn), the
+        # best moves to p2 (the lower router id of the two left).
+        k.global_extra = "\n".join(self.MULTIPATH + self.APPLY)
+        k.tail = self.POLICY % r1.v4
+        k.reload()
+        L.wait_for("kbgpd logs the reload", lambda: len(k.events("config reloaded")) >= 1, 10)
+        rx_holds([(hop[r2], plain), (hop[r3], plain)])
+        self.expect(obs, self.P, as_path=list(plain), next_hop=r2.v4)
+
+        # The policy removed: p1 is back in the set and the best again.
+        k.global_extra = "\n".join(self.MULTIPATH)
+        k.tail = ""
+        k.reload()
+        L.wait_for("kbgpd logs the second reload",
+                   lambda: len(k.events("config reloaded")) >= 2, 10)
+        rx_holds([(hop[r], plain) for r in (r1, r2, r3)])
+        self.expect(obs, self.P, as_path=list(plain), next_hop=r1.v4)
+        self.assertNotIn((hop[r1], prepended), frr_paths(rxd, self.P))
+
+        # A peer leaving withdraws its path only; no session was reset on the way.
+        ps[2].withdraw(self.P)
+        rx_holds([(hop[r1], plain), (hop[r2], plain)])
+        self.assertEqual(k.events("peer down"), [], "a policy change reset a session")
+        self.assertEqual({r.v4: len(k.events("peer up", r.v4)) for r in (r1, r2, r3, rx, ro)},
+                         ups)
 
 
 def main():
