@@ -13,6 +13,11 @@
 // VmRSS after minus VmRSS before the load (after malloc_trim, so freed heap is not reused
 // silently), divided by the number of paths; VmHWM and the heap in use are printed too.
 //
+// RIB_BENCH_EXPORT=plain then times sending the whole table to one new eBGP peer (the
+// initial table of a session) and the Adj-RIB-Out's memory; RIB_BENCH_EXPORT=addpath does
+// the same with multipath on (relaxed) and ADD-PATH send towards the peer, so it gets every
+// ECMP set.
+//
 // Usage: rib_bench [mrt|bgperf|single]...   (default: all three)
 #include <malloc.h>
 #include <sys/wait.h>
@@ -201,7 +206,11 @@ int RunScenario(const std::string& name) {
   const size_t heap0 = mallinfo2().uordblks;
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto* table = new rib::Rib(rib::RibOptions{65000, 0x0a0a0a0a, {}});
+  const char* export_mode = std::getenv("RIB_BENCH_EXPORT");  // "plain" or "addpath"
+  const bool addpath = export_mode != nullptr && std::strcmp(export_mode, "addpath") == 0;
+  rib::DecisionOptions decision;
+  decision.multipath = decision.multipath_relax = addpath;
+  auto* table = new rib::Rib(rib::RibOptions{65000, 0x0a0a0a0a, decision});
   for (const PeerFeed& f : feeds) {
     const rib::PeerId id = table->AddPeer(f.info);
     for (const Bytes& m : f.messages) {
@@ -231,6 +240,38 @@ int RunScenario(const std::string& name) {
       rss1 / 1024.0, hwm / 1024.0,
       static_cast<double>(heap1 - heap0) / static_cast<double>(paths));
   std::fflush(stdout);
+  if (export_mode != nullptr) {
+    // The whole table to one new eBGP peer, as its session's initial table (export rules,
+    // Adj-RIB-Out, packing into UPDATEs). "addpath": multipath (relaxed across neighbor ASes)
+    // was on for the load and the peer has ADD-PATH send, so it gets every ECMP set.
+    rib::PeerInfo m = MakePeer(1000);
+    m.peer_as = 64999;
+    m.add_path_send_ipv4 = addpath;
+    const rib::PeerId id = table->AddPeer(m);
+    table->PeerEstablished(id);
+    malloc_trim(0);
+    const long e_rss0 = StatusKb("VmRSS:");
+    const auto e0 = std::chrono::steady_clock::now();
+    std::vector<rib::PeerUpdates> out = table->Flush();
+    const auto e1 = std::chrono::steady_clock::now();
+    size_t updates = 0, nlri = 0;
+    for (const rib::PeerUpdates& pu : out) {
+      updates += pu.updates.size();
+      for (const wire::Update& u : pu.updates) nlri += u.nlri.size();
+    }
+    out.clear();
+    out.shrink_to_fit();
+    malloc_trim(0);
+    const long e_rss1 = StatusKb("VmRSS:");
+    const size_t sent = table->adj_rib_out(id).size();
+    std::printf(
+        "        export (%s) %.3f s: %zu UPDATEs, %zu NLRI; Adj-RIB-Out %zu paths, "
+        "RSS %+.1f MiB = %.1f B/path sent\n",
+        export_mode, std::chrono::duration<double>(e1 - e0).count(), updates, nlri, sent,
+        (e_rss1 - e_rss0) / 1024.0,
+        (e_rss1 - e_rss0) * 1024.0 / static_cast<double>(sent ? sent : 1));
+    std::fflush(stdout);
+  }
   if (std::getenv("RIB_BENCH_NO_FREE") == nullptr) {
     const auto t2 = std::chrono::steady_clock::now();
     delete table;
