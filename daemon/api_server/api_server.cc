@@ -23,6 +23,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -92,18 +93,37 @@ absl::StatusOr<IpAddress> ParseAddress(absl::string_view text, absl::string_view
 }
 
 // RFC 4122 version 4 UUID bytes, as gobgpd returns from AddPath.
-std::string NewUuid() {
+// AddPath's UUIDs (RFC 4122 version 4, as gobgpd returns) are kept as 128-bit integers: no
+// heap string per local path (a million API routes carry a million of them).
+using Uuid = absl::uint128;
+
+Uuid NewUuid() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};
   std::lock_guard<std::mutex> lock(mu);
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & ~uint64_t{0xf000}) | 0x4000;                       // version 4 (octet 6)
+  lo = (lo & ~(uint64_t{0xc0} << 56)) | (uint64_t{0x80} << 56);  // variant 10 (octet 8)
+  return absl::MakeUint128(hi, lo);
+}
+
+std::string UuidBytes(Uuid u) {
   std::string b(16, '\0');
-  for (int i = 0; i < 16; i += 8) {
-    uint64_t v = rng();
-    for (int k = 0; k < 8; ++k) b[static_cast<size_t>(i + k)] = static_cast<char>(v >> (8 * k));
+  for (int i = 0; i < 8; ++i) {
+    b[static_cast<size_t>(i)] = static_cast<char>(absl::Uint128High64(u) >> (56 - 8 * i));
+    b[static_cast<size_t>(8 + i)] = static_cast<char>(absl::Uint128Low64(u) >> (56 - 8 * i));
   }
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
   return b;
+}
+
+std::optional<Uuid> UuidFromBytes(const std::string& b) {
+  if (b.size() != 16) return std::nullopt;
+  uint64_t hi = 0, lo = 0;
+  for (int i = 0; i < 8; ++i) {
+    hi = hi << 8 | static_cast<uint8_t>(b[static_cast<size_t>(i)]);
+    lo = lo << 8 | static_cast<uint8_t>(b[static_cast<size_t>(8 + i)]);
+  }
+  return absl::MakeUint128(hi, lo);
 }
 
 std::string ReadFile(const std::string& path, absl::Status* status) {
@@ -669,7 +689,8 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       return ToGrpc(OnCore([&]() -> absl::Status {
         if (!server_.started())
           return absl::FailedPreconditionError("bgp server hasn't started yet");
-        auto it = uuids_.find(req->uuid());
+        std::optional<Uuid> u = UuidFromBytes(req->uuid());
+        auto it = u ? uuids_.find(*u) : uuids_.end();
         if (it == uuids_.end()) return absl::NotFoundError("can't find a specified path");
         LocalKey key = it->second;
         local_paths_.erase(key);
@@ -837,8 +858,11 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       if (ctx->IsCancelled() || shutting_down_) return grpc::Status::CANCELLED;
       std::vector<apipb::ListPathResponse> chunk;
       done = OnCore([&] { return ListChunk(q, &lookup_index, &cursor, &chunk); });
-      for (auto& r : chunk) {
-        if (!writer->Write(r)) return grpc::Status::CANCELLED;
+      // Destinations of a chunk go out batched (buffer_hint); the last one flushes.
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        grpc::WriteOptions wo;
+        if (i + 1 < chunk.size()) wo.set_buffer_hint();
+        if (!writer->Write(chunk[i], wo)) return grpc::Status::CANCELLED;
       }
     }
     return grpc::Status::OK;
@@ -1037,7 +1061,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
  private:
   using LocalKey = std::pair<Prefix, uint32_t>;
   struct LocalPath {
-    std::string uuid;
+    Uuid uuid = 0;
     int64_t added = 0;  // seconds since the epoch
   };
   struct LookupPrefix {
@@ -1131,9 +1155,9 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     auto it = local_paths_.find(key);
     if (it != local_paths_.end()) uuids_.erase(it->second.uuid);
     LocalPath lp{NewUuid(), NowSeconds()};
-    *uuid = lp.uuid;
+    *uuid = UuidBytes(lp.uuid);
     uuids_[lp.uuid] = key;
-    local_paths_[key] = std::move(lp);
+    local_paths_[key] = lp;
     return absl::OkStatus();
   }
 
@@ -1572,7 +1596,7 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   std::vector<std::shared_ptr<Watcher>> watchers_;
   absl::btree_map<std::string, apipb::PeerGroup> peer_groups_;
   absl::flat_hash_map<LocalKey, LocalPath> local_paths_;
-  absl::flat_hash_map<std::string, LocalKey> uuids_;
+  absl::flat_hash_map<Uuid, LocalKey> uuids_;
   absl::flat_hash_map<rib::PeerId, int64_t> peer_since_;
   int64_t start_time_ = NowSeconds();
   PolicyStore store_;
