@@ -4,8 +4,9 @@ among three peers, an export policy applied and removed by SIGHUP, and the ECMP 
 an ADD-PATH peer (RFC 7911) with an import prepend moving a peer out of it, all in network
 namespaces with real gobgpd, BIRD, FRR and ExaBGP (the framework is lab.py).
 
-kbgpd has no API yet: every assertion is made on a peer's own CLI (birdc, vtysh, gobgp, or
-ExaBGP's JSON log) about routes that pass THROUGH kbgpd. One LAN per test; kbgpd is 10.0.0.1.
+Assertions are made on a peer's own CLI (birdc, vtysh, gobgp, or ExaBGP's JSON log) about
+routes that pass THROUGH kbgpd; the ECMP lab also reads kbgpd's Adj-RIB-Out through its GoBGP
+API with the gobgp CLI. One LAN per test; kbgpd is 10.0.0.1.
 
   python3 integration/rib_lab_test.py --kbgpd build/daemon/kbgpd [-v] [TestClass.test_name]
 
