@@ -765,7 +765,7 @@ class Runner:
             self.cli("global", "rib", "del", s)
             try:
                 L.wait_for("both monitors see %s withdrawn" % s,
-                           lambda: all(seen(ls, True) for _, _, ls, _ in procs), 10)
+                           lambda: all(seen(ls, True) for _, _, ls, _ in procs), 30)
             except AssertionError as e:
                 notes.append("(%s)" % e)
         finally:
