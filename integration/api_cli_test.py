@@ -37,7 +37,6 @@ import difflib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -845,13 +844,7 @@ def main():
     ap.add_argument("--only", choices=("oracle", "dut"))
     a = ap.parse_args()
 
-    if os.geteuid() != 0:
-        print("api_cli_test: SKIP: needs root (network namespaces)")
-        sys.exit(77)
-    missing = [t for t in ("gobgpd", "gobgp", "ip") if shutil.which(t) is None]
-    if missing:
-        print("api_cli_test: SKIP: not installed: %s" % ", ".join(missing))
-        sys.exit(77)
+    L.skip_unless_able("api_cli_test")
     binary = None
     if a.dut == "kbgpd":
         if not a.kbgpd or not os.access(a.kbgpd, os.X_OK):

@@ -47,7 +47,6 @@ lab's temp dir (daemon logs).
 import argparse
 import json
 import os
-import shutil
 import sys
 import threading
 import time
@@ -169,13 +168,7 @@ def main():
     ap.add_argument("--routes", type=int, default=1000000)
     a = ap.parse_args()
 
-    if os.geteuid() != 0:
-        print("api_listpath_keepalive: SKIP: needs root (network namespaces)")
-        sys.exit(77)
-    missing = [t for t in ("gobgpd", "gobgp", "ip") if shutil.which(t) is None]
-    if missing:
-        print("api_listpath_keepalive: SKIP: not installed: %s" % ", ".join(missing))
-        sys.exit(77)
+    L.skip_unless_able("api_listpath_keepalive")
     for flag, path in (("--kbgpd", a.kbgpd), ("--api-bench", a.api_bench)):
         if not path or not os.access(path, os.X_OK):
             sys.exit("usage: api_listpath_keepalive_test.py --kbgpd PATH --api-bench PATH "

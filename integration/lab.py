@@ -41,6 +41,18 @@ def run(argv, check=True, timeout=20, **kw):
     return p
 
 
+def skip_unless_able(name, tools=("gobgpd", "gobgp", "ip")):
+    """Exits 77 (ctest's SKIP_RETURN_CODE) with a line naming what is missing, when not root
+    (network namespaces need it) or a tool is not installed."""
+    if os.geteuid() != 0:
+        print("%s: SKIP: needs root (network namespaces)" % name)
+        sys.exit(77)
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        print("%s: SKIP: not installed: %s" % (name, ", ".join(missing)))
+        sys.exit(77)
+
+
 def wait_for(what, fn, timeout=30.0, interval=0.2):
     """Polls fn() every interval seconds until it returns a truthy value; returns that value.
     Raises AssertionError naming `what` (and the last value or exception) on timeout."""
