@@ -617,7 +617,10 @@ struct Rib::Batch {
 
 const AttrSet* Rib::ExportPath(const PeerState& ps, const Prefix& prefix, const Path& path,
                                Batch* batch, AttrRef* policy_result) {
-  auto [it, added] = batch->memo.try_emplace(std::make_pair(path.attrs, path.peer));
+  // Copies: Path is packed (4-byte aligned), so no reference may bind to its pointer field.
+  const AttrSet* const path_attrs = path.attrs;
+  const PeerId path_peer = path.peer;
+  auto [it, added] = batch->memo.try_emplace(std::make_pair(path_attrs, path_peer));
   if (added) {
     const PeerInfo& from = peers_[path.peer]->info;
     if (MayAdvertise(*path.attrs, from, ps.info)) {
