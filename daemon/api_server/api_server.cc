@@ -839,10 +839,12 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     absl::Status checked = OnCore([&]() -> absl::Status {
       if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
       if (!q.neighbor) return absl::OkStatus();
-      auto st = FindPeerStatus(q.neighbor->ToString());
-      if (!st.ok()) return st.status();
+      const server::NeighborSpec* spec = server_.FindNeighborSpec(*q.neighbor);
+      if (spec == nullptr) {
+        return absl::NotFoundError(absl::StrCat("neighbor ", q.neighbor->ToString(), " not found"));
+      }
       // Only route server clients have a table of their own in gobgpd.
-      if (q.table == apipb::LOCAL && !st->spec.rib.route_server_client) {
+      if (q.table == apipb::LOCAL && !spec->rib.route_server_client) {
         return absl::FailedPreconditionError(
             absl::StrCat("neighbor ", q.neighbor->ToString(), " doesn't have local rib"));
       }
@@ -1264,12 +1266,10 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     for (const LookupPrefix& l : q.lookups) {
       all_small &= l.type != apipb::TableLookupPrefix::LONGER;
     }
-    std::optional<server::NeighborStatus> peer;
+    // A lookup per chunk, not a table pass: the neighbor may have gone between chunks.
     rib::PeerId peer_id = 0;
     if (q.neighbor) {
-      auto st = FindPeerStatus(q.neighbor->ToString());
-      if (!st.ok()) return true;
-      peer = *std::move(st);
+      if (server_.FindNeighborSpec(*q.neighbor) == nullptr) return true;
       peer_id = PeerIdOf(*q.neighbor);
     }
     size_t budget = options_.list_chunk;
@@ -1557,11 +1557,9 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   // Which neighbors the assignment RPCs may name (gobgpd: route server clients only).
   PeerLookup Peers() {
     return [this](const IpAddress& a) {
-      for (const server::NeighborStatus& st : server_.ListNeighbors()) {
-        if (st.address != a) continue;
-        return st.spec.rib.route_server_client ? PeerKind::kRouteServerClient : PeerKind::kPeer;
-      }
-      return PeerKind::kUnknown;
+      const server::NeighborSpec* spec = server_.FindNeighborSpec(a);
+      if (spec == nullptr) return PeerKind::kUnknown;
+      return spec->rib.route_server_client ? PeerKind::kRouteServerClient : PeerKind::kPeer;
     };
   }
 

@@ -179,8 +179,8 @@ void CapabilityToApi(const wire::Capability& capability, google::protobuf::Any* 
 // apply_policy are not read here (policy belongs to the api_server's policy store).
 // Errors: "NeighborAddress is not configured", "invalid neighbor address: X", peer AS 0
 // (kbgpd has no "any AS" peers), "can't set remove-private-as for iBGP peer", "can't be
-// both route-server-client and route-reflector-client", "no such peer-group: X" (kbgpd has
-// no API peer groups yet), VRFs and neighbor_interface (Unimplemented), values out of range.
+// both route-server-client and route-reflector-client", "no such peer-group: X" (the api_server
+// merges a peer group into the Peer and clears conf.peer_group before calling), VRFs and neighbor_interface (Unimplemented), values out of range.
 absl::StatusOr<server::NeighborSpec> PeerFromApi(const apipb::Peer& peer,
                                                  const server::GlobalSpec& global);
 

@@ -123,6 +123,11 @@ const peer::Session* BgpServer::FindSession(const IpAddress& address) const {
   return it == neighbors_.end() ? nullptr : it->second->session.get();
 }
 
+const NeighborSpec* BgpServer::FindNeighborSpec(const IpAddress& address) const {
+  auto it = neighbors_.find(address);
+  return it == neighbors_.end() ? nullptr : &it->second->spec;
+}
+
 rib::PeerId BgpServer::PeerIdOf(const IpAddress& address) const {
   auto it = neighbors_.find(address);
   return it == neighbors_.end() ? rib::kLocalPeer : it->second->rib_id;

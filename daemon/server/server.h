@@ -152,6 +152,8 @@ class BgpServer : public peer::SessionHandler {
   // One pass over the table for all neighbors' route counts.
   std::vector<NeighborStatus> ListNeighbors() const;
   const peer::Session* FindSession(const IpAddress& address) const;
+  // The neighbor's settings, or null; no table pass (ListNeighbors counts routes).
+  const NeighborSpec* FindNeighborSpec(const IpAddress& address) const;
   // The neighbor's index in the Rib (0, the local peer, when unknown).
   rib::PeerId PeerIdOf(const IpAddress& address) const;
   rib::Rib* rib() { return rib_.get(); }
