@@ -1144,8 +1144,6 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   void PeerToApi(const server::NeighborStatus& st, apipb::Peer* out, bool advertised = true) {
     ClockPair now{loop_.clock().Now(), absl::Now()};
     api_server::PeerToApi(st, now, advertised, out);
-    // The assignments of a route server client live in the policy store.
-    (void)out;
   }
 
   absl::Status AddRoute(const ApiRoute& r, std::string* uuid) {
@@ -1282,32 +1280,30 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
       return budget > 0;
     };
     if (all_small) {
-      std::vector<Prefix> hits;
+      // Each destination built once, kept in prefix order, a prefix found twice listed once.
+      absl::btree_map<Prefix, apipb::ListPathResponse> hits;
+      auto take = [&](const Prefix& p) {
+        if (hits.contains(p)) return true;
+        apipb::ListPathResponse r;
+        if (!BuildEntry(q, peer_id, p, r.mutable_destination())) return false;
+        hits.emplace(p, std::move(r));
+        return true;
+      };
       for (const LookupPrefix& l : q.lookups) {
         if (l.type == apipb::TableLookupPrefix::SHORTER) {
           for (int len = 0; len <= l.prefix.length(); ++len) {
-            Prefix p = Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len));
-            if (Exists(q, peer_id, p)) hits.push_back(p);
+            take(Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len)));
           }
         } else if (l.host) {
           // An address: the longest prefix that covers it (gobgpd's lookup).
           for (int len = l.prefix.length(); len >= 0; --len) {
-            Prefix p = Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len));
-            if (Exists(q, peer_id, p)) {
-              hits.push_back(p);
-              break;
-            }
+            if (take(Prefix::Make(l.prefix.addr(), static_cast<uint8_t>(len)))) break;
           }
-        } else if (Exists(q, peer_id, l.prefix)) {
-          hits.push_back(l.prefix);
+        } else {
+          take(l.prefix);
         }
       }
-      std::sort(hits.begin(), hits.end());
-      hits.erase(std::unique(hits.begin(), hits.end()), hits.end());
-      for (const Prefix& p : hits) {
-        apipb::ListPathResponse r;
-        if (BuildEntry(q, peer_id, p, r.mutable_destination())) out->push_back(std::move(r));
-      }
+      for (auto& [p, r] : hits) out->push_back(std::move(r));
       return true;
     }
     // Longer-prefix lookups are ranges of the ordered table; several are walked one by one.
@@ -1361,11 +1357,6 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   }
 
   rib::PeerId PeerIdOf(const IpAddress& a) { return server_.PeerIdOf(a); }
-
-  bool Exists(const ListQuery& q, rib::PeerId peer_id, const Prefix& p) {
-    apipb::Destination d;
-    return BuildEntry(q, peer_id, p, &d);
-  }
 
   // One destination of the listing; false when the table has nothing for `p`.
   bool BuildEntry(const ListQuery& q, rib::PeerId peer_id, const Prefix& p,
