@@ -10,7 +10,7 @@ the routers that send real requests.
 A router is FRR (zebra + bgpd, `maximum-paths`, `bgp bestpath as-path multipath-relax`) or
 BIRD (`merge paths` in the kernel protocol). Its kernel hashes flows on L4 ports
 (`fib_multipath_hash_policy=1`), so different TCP connections from one client take different
-nodes. Each node runs a small HTTP responder on port 80 of every address that answers with the
+nodes. Each node runs a small HTTP responder (seed_web.py) on port 80 of every address that answers with the
 node's name: the Service VIPs sit on the node's `lo`, an address of the pod CIDR on `lo` too
 (a stand-in for a pod; the lab kernel has no dummy interfaces). Everything lives in
 namespaces the lab made (lab.py).
@@ -24,48 +24,7 @@ import sys
 import lab as labmod
 from lab import Daemon, wait_for, _frr_ids
 
-_RESPONDER = r"""
-import http.server, socketserver, sys
-name = sys.argv[1].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(name)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *a):
-        pass
-class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-S(("0.0.0.0", 80), H).serve_forever()
-"""
-
-# Sends `count` requests, each on a new TCP connection (a new source port, so a new L4 hash),
-# and prints {"answers": {node: n}, "failed": n} as JSON.
-_CLIENT = r"""
-import json, socket, sys
-host, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-answers, failed = {}, 0
-for i in range(count):
-    try:
-        s = socket.create_connection((host, 80), timeout=timeout)
-        s.settimeout(timeout)
-        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
-        body = data.split(b"\r\n\r\n", 1)[1].decode() if b"\r\n\r\n" in data else ""
-        answers[body] = answers.get(body, 0) + 1
-    except OSError:
-        failed += 1
-print(json.dumps({"answers": answers, "failed": failed}))
-"""
+_WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_web.py")
 
 
 def _sysctl(router, *keys):
@@ -246,14 +205,8 @@ class SeedNet:
             for i, r in enumerate(self.routers[1:], start=2):
                 n.exec("ip", "route", "add", "172.16.%d.0/24" % i, "via", r.v4)
             n.exec("ip", "addr", "add", n.pod_ip + "/32", "dev", "lo")
-            rsp = os.path.join(os.path.dirname(self.lab.path(n.name, "x")), "responder.py")
-            with open(rsp, "w") as f:
-                f.write(_RESPONDER)
-            n.responder = self.lab.spawn(n.ns, [sys.executable, rsp, n.node_name],
+            n.responder = self.lab.spawn(n.ns, [sys.executable, _WEB, "serve", n.node_name],
                                          self.lab.path(n.name, "responder.log"))
-        self.client_script = self.lab.path("client.py")
-        with open(self.client_script, "w") as f:
-            f.write(_CLIENT)
 
     def _add_client(self, router, i):
         ns = self.lab._add_ns("cl%d" % i)
@@ -291,7 +244,7 @@ class SeedNet:
     def requests(self, host, count=60, client=0, timeout=1.0):
         """Sends count requests from a client; returns ({node name: answers}, failed)."""
         c = self.clients[client]
-        out = c.exec(sys.executable, self.client_script, host, str(count), str(timeout),
+        out = c.exec(sys.executable, _WEB, "get", host, str(count), str(timeout),
                      timeout=count * timeout + 30).stdout
         data = json.loads(out)
         return data["answers"], data["failed"]

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package kbgp needs to build, test and run its labs.
 # Idempotent: when everything is present it only checks (dpkg-query) and exits.
+#   scripts/deps.sh           everything (build, tests, labs)
+#   scripts/deps.sh --build   only what building needs (the Dockerfile's build stage)
 set -euo pipefail
 
-PACKAGES=(
+BUILD_PACKAGES=(
   # toolchain
   build-essential g++ clang clang-14 libclang-rt-14-dev llvm cmake ninja-build ccache pkg-config git
   # libraries
@@ -11,10 +13,19 @@ PACKAGES=(
   libprotoc-dev
   libyaml-cpp-dev libre2-dev libcpp-httplib-dev prometheus-cpp-dev libasio-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev zlib1g-dev libbz2-dev libssl-dev
+)
+LAB_PACKAGES=(
   # peers, oracles and lab tools
   gobgpd golang-github-osrg-gobgp-dev bird2 frr exabgp openbgpd bgpdump prometheus
   iproute2 iputils-ping procps psmisc curl python3 gnuplot-nox
 )
+
+PACKAGES=("${BUILD_PACKAGES[@]}")
+case "${1:-}" in
+  --build) ;;
+  "") PACKAGES+=("${LAB_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do
