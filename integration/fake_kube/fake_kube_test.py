@@ -177,9 +177,27 @@ def key_set(d):
     return set(d.keys())
 
 
+CERT_FILES = ("ca.crt", "ca.key", "server.crt", "server.key", "server.sans")
+
+
 class FakeKubeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        # Certificates are made once (openssl RSA keys take a while) and copied into each test's
+        # state dir, which fake_kube reuses; every test still gets its own token.
+        cls.certs = tempfile.mkdtemp(prefix="fake_kube_certs.")
+        fk = FakeKube(cls.certs, "127.0.0.1:0")
+        fk.start()
+        fk.stop()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="fake_kube_test.")
+        for f in CERT_FILES:
+            shutil.copy(os.path.join(self.certs, f), self.dir)
         self.fk = FakeKube(self.dir, "127.0.0.1:0", scenarios=[SCENARIO])
         self.fk.start()
         self.c = Client(self.fk)
@@ -395,7 +413,8 @@ class FakeKubeTest(unittest.TestCase):
         for got, want in zip(evs, ref["events"]):
             self.assertEqual(key_set(got), key_set(want))
             self.assertTrue(key_set(want["object"]) <= key_set(got["object"]))
-            self.assertEqual((got["object"]["kind"], got["object"]["apiVersion"]), ("Service", "v1"))
+            self.assertEqual((got["object"]["kind"], got["object"]["apiVersion"]),
+                             ("Service", "v1"))
         self.assertEqual(evs[0]["object"]["metadata"]["name"], "new")
         self.assertEqual(evs[1]["object"]["status"]["loadBalancer"]["ingress"][0]["ip"],
                          "192.0.2.11")
@@ -455,7 +474,7 @@ class FakeKubeTest(unittest.TestCase):
                        "&resourceVersion=" + rv)
         self.assertEqual(w.next(5), ("end", None))
         took = time.monotonic() - t0
-        self.assertTrue(0.9 <= took < 3.0, took)
+        self.assertTrue(0.9 <= took < 5.0, took)
 
     def test_watch_expired_rv_is_error_event_410(self):
         ref = doc("watch_error_410_expired.json")
@@ -579,8 +598,8 @@ class FakeKubeTest(unittest.TestCase):
         st, _, body = self.c.get("/apis/discovery.k8s.io/v1/endpointslices?labelSelector="
                                  + urllib.parse.quote("kubernetes.io/service-name=web"))
         self.assertEqual([i["metadata"]["name"] for i in body["items"]], ["web-abcde"])
-        st, _, body = self.c.get("/apis/discovery.k8s.io/v1/endpointslices?labelSelector="
-                                 + urllib.parse.quote("kubernetes.io/service-name in (api,dns-ext)"))
+        sel = urllib.parse.quote("kubernetes.io/service-name in (api,dns-ext)")
+        st, _, body = self.c.get("/apis/discovery.k8s.io/v1/endpointslices?labelSelector=" + sel)
         self.assertEqual(sorted(i["metadata"]["name"] for i in body["items"]),
                          ["api-fghij", "dns-ext-klmno"])
         st, _, body = self.c.get("/api/v1/services?labelSelector="
@@ -712,7 +731,7 @@ class CliCurlTest(unittest.TestCase):
              "--state-dir", self.state, "--scenario", SCENARIO, "--port-file", self.port_file,
              "--bookmark-interval", "0.3"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.port = int(wait_for("port file", lambda: read_file(self.port_file)))
+        self.port = int(wait_for("port file", lambda: read_file(self.port_file), timeout=30))
         with open(os.path.join(self.state, "token")) as fh:
             self.token = fh.read().strip()
         self.base = "https://127.0.0.1:%d" % self.port
