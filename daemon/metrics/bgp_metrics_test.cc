@@ -5,6 +5,7 @@
 // also has, with GoBGP's names, types and labels, and checks ours match exactly.
 #include "daemon/metrics/bgp_metrics.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cmath>
@@ -463,9 +464,29 @@ TEST_F(BgpMetricsTest, GrpcCallsByMethodAndCode) {
     }
     ASSERT_TRUE(reader->Finish().ok());
   }
+  // Methods the server does not have: answered UNIMPLEMENTED, never a label value of their own
+  // (a client could otherwise make up method names without end).
+  grpc::GenericStub generic(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", api.bound_ports()[0]), grpc::InsecureChannelCredentials()));
+  for (const char* m : {"/apipb.GobgpApi/NoSuchMethod", "/made.Up/Call"}) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer out(&empty, 1), in;
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&c, m, grpc::StubOptions(), &out, &in,
+                      [&done](grpc::Status s) { done.set_value(s); });
+    EXPECT_EQ(done.get_future().get().error_code(), grpc::StatusCode::UNIMPLEMENTED) << m;
+  }
   api.Shutdown();
 
   std::vector<MetricFamily> v = registry_->Collect();
+  for (const auto& m : Find(v, "grpc_server_started_total")->metric) {
+    for (const auto& l : m.label) {
+      EXPECT_NE(l.value, "NoSuchMethod");
+      EXPECT_NE(l.value, "made.Up");
+    }
+  }
   auto handled = [&](const char* method, const char* type, const char* code) {
     return Value(v, "grpc_server_handled_total",
                  {{"grpc_service", "apipb.GobgpApi"}, {"grpc_method", method},
