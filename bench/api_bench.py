@@ -215,7 +215,9 @@ def main():
             sys.exit("api_bench: not executable: %s" % p)
     logdir = a.keep_logs or tempfile.mkdtemp(prefix="api-bench-")
     os.makedirs(logdir, exist_ok=True)
-    daemons = [("kbgpd", [kbgpd, "-l", "warn"]),
+    # Neither serves metrics (gobgpd: --pprof-disable; kbgpd: --no-metrics), so two runs side by
+    # side do not compete for the metrics port.
+    daemons = [("kbgpd", [kbgpd, "-l", "warn", "--no-metrics"]),
                ("gobgpd 3.10", [a.gobgpd, "-l", "warn", "-p", "--pprof-disable"])]
     if a.only:
         daemons = [d for d in daemons if d[0].startswith(a.only)]

@@ -1,7 +1,8 @@
 // kbgpd: the BGP daemon. Flags follow gobgpd's, so a gobgpd command line starts kbgpd:
 //   kbgpd -f /etc/gobgpd.yml -t yaml -l info [--api-hosts 127.0.0.1:50051] [--log-json]
 // SIGHUP reloads the config file and applies only the difference; SIGINT/SIGTERM stop every
-// session with a Cease NOTIFICATION and exit.
+// session with a Cease NOTIFICATION and exit. Prometheus metrics are served on
+// --metrics-address (default 127.0.0.1:9179) at --metrics-path (default /metrics).
 #include <csignal>
 #include <cstdio>
 #include <optional>
@@ -17,6 +18,8 @@
 #include "daemon/common/log.h"
 #include "daemon/config/apply.h"
 #include "daemon/config/config.h"
+#include "daemon/metrics/bgp_metrics.h"
+#include "daemon/metrics/endpoint.h"
 #include "daemon/server/server.h"
 
 namespace kbgp {
@@ -35,6 +38,10 @@ constexpr char kUsage[] =
     "      --tls-cert-file FILE server certificate (PEM)\n"
     "      --tls-key-file FILE  server private key (PEM)\n"
     "      --tls-client-ca-file FILE  require client certificates signed by this CA (mTLS)\n"
+    "      --metrics-address ADDR  Prometheus metrics address: IPv4:PORT, [IPv6]:PORT or\n"
+    "                           :PORT (default 127.0.0.1:9179)\n"
+    "      --metrics-path PATH  metrics URL path (default /metrics)\n"
+    "      --no-metrics         serve no metrics\n"
     "  -d, --dry-run            check the config file and exit\n"
     "  -p, --log-plain, --pprof-disable, --disable-stdlog   accepted for gobgpd compatibility\n";
 
@@ -49,6 +56,9 @@ struct Flags {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
+  std::string metrics_address = "127.0.0.1:9179";
+  std::string metrics_path = "/metrics";
+  bool no_metrics = false;
 };
 
 // Accepts "-f X", "--config-file X" and "--config-file=X". Returns an error text or "".
@@ -89,6 +99,12 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
       if (!value(&flags->tls_key_file)) return absl::StrCat(arg, " needs a file name");
     } else if (arg == "--tls-client-ca-file") {
       if (!value(&flags->tls_client_ca_file)) return absl::StrCat(arg, " needs a file name");
+    } else if (arg == "--metrics-address") {
+      if (!value(&flags->metrics_address)) return absl::StrCat(arg, " needs an address");
+    } else if (arg == "--metrics-path") {
+      if (!value(&flags->metrics_path)) return absl::StrCat(arg, " needs a path");
+    } else if (arg == "--no-metrics") {
+      flags->no_metrics = true;
     } else if (arg == "--log-json") {
       flags->log_json = true;
     } else if (arg == "-d" || arg == "--dry-run") {
@@ -123,6 +139,13 @@ int Main(int argc, char** argv) {
   }
   SetLogLevel(*level);
   SetLogJson(flags.log_json);
+  if (!flags.no_metrics) {
+    absl::StatusOr<std::string> addr = metrics::ParseListenAddress(flags.metrics_address);
+    if (!addr.ok()) {
+      std::fprintf(stderr, "kbgpd: %s\n", std::string(addr.status().message()).c_str());
+      return 2;
+    }
+  }
 
   std::optional<config::Config> cfg;
   if (!flags.config_file.empty()) {
@@ -168,6 +191,27 @@ int Main(int argc, char** argv) {
   server::BgpServer server(loop);
   LogInfo("kbgpd starting", {{"config", flags.config_file.empty() ? "(none)" : flags.config_file},
                              {"api_hosts", flags.api_hosts}});
+  // Metrics before the config (a bind failure starts no session) and the API (its
+  // interceptor counts every call); destroyed after the API.
+  std::unique_ptr<metrics::Endpoint> metrics_endpoint;
+  std::unique_ptr<metrics::KbgpdMetrics> kbgpd_metrics;
+  if (!flags.no_metrics) {
+    absl::StatusOr<std::unique_ptr<metrics::Endpoint>> ep =
+        metrics::Endpoint::Start({flags.metrics_address, flags.metrics_path});
+    if (!ep.ok()) {
+      LogError("cannot start the metrics endpoint", {{"error", std::string(ep.status().message())}});
+      return 1;
+    }
+    metrics_endpoint = *std::move(ep);
+    kbgpd_metrics = std::make_unique<metrics::KbgpdMetrics>(loop, server,
+                                                            metrics_endpoint->shared_registry());
+    kbgpd_metrics->StartLoopLag();
+    metrics_endpoint->Add(std::make_shared<metrics::BgpCollector>(loop, server));
+    api_options.interceptors = kbgpd_metrics->GrpcInterceptors();
+    LogInfo("metrics listening", {{"address", flags.metrics_address},
+                                  {"port", metrics_endpoint->port()},
+                                  {"path", flags.metrics_path}});
+  }
   if (cfg) {
     absl::Status s = config::ApplyInitial(server, *cfg);
     if (!s.ok()) {
@@ -200,8 +244,10 @@ int Main(int argc, char** argv) {
         if (!next.ok()) {
           LogError("config reload failed; keeping the running config",
                    {{"error", std::string(next.status().message())}});
+          if (kbgpd_metrics) kbgpd_metrics->ConfigReloaded(false);
         } else {
           absl::Status s = config::ApplyReload(server, *cfg, *next);
+          if (kbgpd_metrics) kbgpd_metrics->ConfigReloaded(s.ok());
           if (s.ok()) {
             cfg = *std::move(next);
           } else {
@@ -228,6 +274,8 @@ int Main(int argc, char** argv) {
   signals.async_wait(on_signal);
   loop.Run();
   if (api_stopper.joinable()) api_stopper.join();
+  // Stop serving metrics first: a scrape now would wait on the stopped loop until its timeout.
+  metrics_endpoint.reset();
   return 0;
 }
 

@@ -1626,6 +1626,7 @@ absl::Status ApiServer::Start(const ApiOptions& options) {
     builder.AddListeningPort(options.hosts[i], creds, &ports_[i]);
   }
   builder.RegisterService(impl_.get());
+  if (options.interceptors) builder.experimental().SetInterceptorCreators(options.interceptors());
   // Big ListPath chunks and AddPathStream batches; gobgp's own limit is 256 MiB too.
   builder.SetMaxReceiveMessageSize(256 << 20);
   builder.SetMaxSendMessageSize(256 << 20);

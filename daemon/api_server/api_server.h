@@ -22,6 +22,7 @@
 #ifndef KBGP_DAEMON_API_SERVER_API_SERVER_H_
 #define KBGP_DAEMON_API_SERVER_API_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,7 +33,10 @@
 
 namespace grpc {
 class Server;
-}
+namespace experimental {
+class ServerInterceptorFactoryInterface;
+}  // namespace experimental
+}  // namespace grpc
 
 namespace kbgp::api_server {
 
@@ -48,6 +52,11 @@ struct ApiOptions {
   size_t list_chunk = 2000;
   // WatchEvent: events queued per subscriber before it is dropped.
   size_t watch_queue_limit = 1 << 20;
+  // Server interceptors for every call (daemon/metrics counts calls by method and code);
+  // called once when the gRPC server is built. Unset: none.
+  using Interceptors =
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>;
+  std::function<Interceptors()> interceptors;
 };
 
 // Parses gobgpd's --api-hosts value: comma-separated addresses. Errors name the bad entry.

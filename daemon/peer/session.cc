@@ -152,6 +152,10 @@ size_t Session::queued_bytes() const {
   return main_->conn != nullptr ? main_->conn->wqueued : 0;
 }
 
+size_t Session::queued_writes() const {
+  return main_->conn != nullptr ? main_->conn->wqueue.size() : 0;
+}
+
 std::chrono::nanoseconds Session::uptime() const {
   if (!established_at_) return std::chrono::nanoseconds(0);
   return loop_.clock().Now() - *established_at_;

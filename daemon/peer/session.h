@@ -198,6 +198,9 @@ class Session {
   // False while the output queue is above its high-water mark.
   bool writable() const;
   size_t queued_bytes() const;
+  // Buffers waiting in the output queue (a message, or a batch of packed UPDATEs from
+  // SendRaw): the closest thing to GoBGP's out queue length (bgp_peer_out_queue_count).
+  size_t queued_writes() const;
   const SessionOptions& options() const { return options_; }
   const IpAddress& peer_address() const { return options_.peer_address; }
   uint32_t peer_as() const { return options_.peer_as; }

@@ -540,7 +540,9 @@ void BgpServer::OnUpdate(peer::Session& session, wire::Update&& update) {
       return;
     }
   }
+  const Clock::TimePoint start = timing_hook_ ? loop_.clock().Now() : Clock::TimePoint{};
   rib_->ApplyUpdate(n->rib_id, update);
+  if (timing_hook_) timing_hook_(Timing::kUpdate, loop_.clock().Now() - start);
   ScheduleFlush();
 }
 
@@ -609,7 +611,9 @@ void BgpServer::ScheduleFlush() {
   loop_.Post([this, alive]() {
     if (alive.expired()) return;
     flush_scheduled_ = false;
+    const Clock::TimePoint start = timing_hook_ ? loop_.clock().Now() : Clock::TimePoint{};
     Flush();
+    if (timing_hook_) timing_hook_(Timing::kFlush, loop_.clock().Now() - start);
   });
 }
 

@@ -14,6 +14,7 @@
 #ifndef KBGP_DAEMON_SERVER_SERVER_H_
 #define KBGP_DAEMON_SERVER_SERVER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -148,6 +149,12 @@ class BgpServer : public peer::SessionHandler {
   using BestPathHook = std::function<void(const Prefix& prefix, const rib::Destination* d)>;
   void set_peer_state_hook(PeerStateHook hook) { peer_state_hook_ = std::move(hook); }
   void set_best_path_hook(BestPathHook hook) { best_path_hook_ = std::move(hook); }
+  // Observer for metrics (daemon/metrics), called on the core thread with the loop clock's
+  // duration of each received UPDATE applied to the Rib (import policy and decision
+  // included), and of each flush (export and UPDATE generation for every peer).
+  enum class Timing { kUpdate, kFlush };
+  using TimingHook = std::function<void(Timing what, std::chrono::nanoseconds took)>;
+  void set_timing_hook(TimingHook hook) { timing_hook_ = std::move(hook); }
 
   // One pass over the table for all neighbors' route counts.
   std::vector<NeighborStatus> ListNeighbors() const;
@@ -205,6 +212,7 @@ class BgpServer : public peer::SessionHandler {
   uint64_t policy_generation_ = 0;
   PeerStateHook peer_state_hook_;
   BestPathHook best_path_hook_;
+  TimingHook timing_hook_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
