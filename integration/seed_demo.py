@@ -32,7 +32,8 @@ kube-router.io/node.asn and peer.ips/peer.asns annotations; kbgp-sync runs with
 Sessions use hold time 3 s (the routers' setting).
 
 Everything else lives in the state dir (--state-dir, $KBGP_DEMO_DIR, default /run/kbgp-demo):
-state.json, one NAME.pid and NAME.log per process (node1/kbgpd.pid, kbgp-sync-node-1.log...),
+state.json, a pid file and a log per process (fake-kube.pid, node1/kbgpd.pid,
+node1/kbgp-sync.log, node1/web.pid, rtr1/frr.log...),
 the router configs and the fake API server's kube/kubeconfig, kube/token, kube/ca.crt.
 `down` stops what state.json names, any leftover process of a crashed `up` (fake API server and
 kbgp-sync by their state-dir arguments, everything inside the namespaces), deletes every
@@ -108,7 +109,9 @@ def save_state(st):
 
 def record(st, name, pid, argv, ns=None, log=None, respawn=False):
     """Remembers a detached process: its pid file, argv (to check before a kill) and log."""
-    with open(os.path.join(st["dir"], name.replace("/", "-") + ".pid"), "w") as f:
+    path = os.path.join(st["dir"], name + ".pid")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
         f.write("%d\n" % pid)
     st["procs"][name] = {"pid": pid, "argv": list(argv), "ns": ns, "log": log,
                          "respawn": respawn}
@@ -433,14 +436,15 @@ def _build(st, args):
                    os.path.join(d.dir, "zebra.log"))
         else:
             entry["sock"] = d.sock
-        record(st, "%s/%s" % (r.name, d.name), d.proc.pid, d.proc.args[4:], r.ns, d.log)
+        record(st, "%s/%s" % (r.name, "bgpd" if args.router == "frr" else "bird"), d.proc.pid,
+               d.proc.args[4:], r.ns, d.log)
         st["routers"].append(entry)
     save_state(st)
 
     # kbgpd in each node's namespace, kbgp-sync beside it in the host namespace.
     for n in st["nodes"]:
         start_kbgpd(st, n)
-        spawn(st, "kbgp-sync-%s" % n["name"], [
+        spawn(st, "%s/kbgp-sync" % n["lab"], [
             st["bins"]["kbgp-sync"], "--kubeconfig", os.path.join(kdir, "kubeconfig"),
             "--hostname-override", n["name"], "--nodes-full-mesh=false", "--enable-ibgp=false",
             "--advertise-pod-cidr=true", "--advertise-loadbalancer-ip=true",
@@ -551,7 +555,15 @@ def cmd_status(args):
     st = load_state(state_dir(args))
     print("kbgp demo: %d %s router(s), %d nodes, state in %s"
           % (len(st["routers"]), st["router"].upper(), len(st["nodes"]), st["dir"]))
-    for name, p in st["procs"].items():
+    def order(name):  # the API server, the routers, then node by node
+        m = re.match(r"(rtr|node)(\d+)/(.*)", name)
+        if not m:
+            return (0, 0, 0, name)
+        rank = ["zebra", "bgpd", "bird", "kbgpd", "kbgp-sync", "web"]
+        return (1 if m.group(1) == "rtr" else 2, int(m.group(2)),
+                rank.index(m.group(3)) if m.group(3) in rank else 99, name)
+    for name in sorted(st["procs"], key=order):
+        p = st["procs"][name]
         up = alive(p)
         print("  %-24s %-20s %s" % (name, p["ns"] or "(host)", "running" if up else "STOPPED"))
     for i, r in enumerate(st["routers"]):

@@ -15,8 +15,9 @@ test. `up`, `apply`, `annotate`, `delete`, `kill-node`, `revive-node` and `down`
 What the masks hide, and nothing else:
 - clock times and ages (HH:MM:SS[.fff], FRR's 1d02h03m, "Last update ..."), seconds measured
   by kill-node/revive-node ("after 3.0 s");
-- FRR's message counters and table versions in `show bgp summary`, its memory figures, the
-  kernel's nexthop ids (nhid N) and the order of an ECMP route's `nexthop via` lines;
+- FRR's message counters, table versions and queue lengths in `show bgp summary`, its memory
+  figures, the kernel's nexthop ids (nhid N) and the order of an ECMP route's `nexthop via`
+  lines;
 - the split of requests between nodes in `seed_demo.py curl` output when several nodes answer
   (which nodes answer, and how many requests failed, are compared).
 
@@ -92,8 +93,9 @@ _MASKS = [
     (re.compile(r"\bnhid \d+"), "nhid <id>"),
     (re.compile(r"\bBGP table version( is)? \d+"), "BGP table version <n>"),
     (re.compile(r"\busing \d+ (bytes|KiB|MiB) of memory"), "using <n> of memory"),
-    # FRR `show bgp summary` rows: Neighbor V AS MsgRcvd MsgSent TblVer.
-    (re.compile(r"^(\d+\.\d+\.\d+\.\d+\s+4\s+\d+\s+)\d+\s+\d+\s+\d+\b"), r"\1<msgs>"),
+    # FRR `show bgp summary` rows: Neighbor V AS MsgRcvd MsgSent TblVer InQ OutQ.
+    (re.compile(r"^(\d+\.\d+\.\d+\.\d+\s+4\s+\d+\s+)\d+\s+\d+\s+\d+\s+\d+\s+\d+\b"),
+     r"\1<counters>"),
 ]
 _CURL_HEAD = re.compile(r"^\d+ requests to \S+ from \S+: \d+ answered, \d+ failed$")
 _CURL_ROW = re.compile(r"^\s*(\S+)\s+\d+\s*$")
