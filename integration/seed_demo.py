@@ -107,14 +107,13 @@ def save_state(st):
     os.replace(path + ".tmp", path)
 
 
-def record(st, name, pid, argv, ns=None, log=None, respawn=False):
+def record(st, name, pid, argv, ns=None, log=None):
     """Remembers a detached process: its pid file, argv (to check before a kill) and log."""
     path = os.path.join(st["dir"], name + ".pid")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         f.write("%d\n" % pid)
-    st["procs"][name] = {"pid": pid, "argv": list(argv), "ns": ns, "log": log,
-                         "respawn": respawn}
+    st["procs"][name] = {"pid": pid, "argv": list(argv), "ns": ns, "log": log}
     save_state(st)
 
 
@@ -126,7 +125,7 @@ def spawn(st, name, argv, ns=None, log=None):
     with open(log, "ab") as out:
         p = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True, cwd=st["dir"])
-    record(st, name, p.pid, argv, ns, log, respawn=True)
+    record(st, name, p.pid, argv, ns, log)
     return p
 
 
