@@ -113,13 +113,21 @@ for _s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
 class Lab:
     """One LAN of routers. Use as a context manager, or call close()."""
 
-    def __init__(self, name="lab"):
-        self.prefix = "kb%dx%d" % (os.getpid(), next(_counter))
-        self.tmp = tempfile.mkdtemp(prefix="%s-%s-" % (self.prefix, name))
+    def __init__(self, name="lab", prefix=None, tmp=None, cleanup_at_exit=True):
+        """prefix/tmp: fixed namespace prefix and directory instead of unique ones;
+        cleanup_at_exit=False: the lab outlives this process (atexit and the signal handlers
+        leave it alone; integration/seed_demo.py tears it down from its pid files)."""
+        self.prefix = prefix or "kb%dx%d" % (os.getpid(), next(_counter))
+        if tmp is None:
+            tmp = tempfile.mkdtemp(prefix="%s-%s-" % (self.prefix, name))
+        else:
+            os.makedirs(tmp, exist_ok=True)
+        self.tmp = tmp
         self.namespaces = []
         self.daemons = []
         self.closed = False
-        _labs.append(self)
+        if cleanup_at_exit:
+            _labs.append(self)
         self.bridge = self._add_ns("br")
         self._ip(self.bridge, "link", "add", "br0", "type", "bridge")
         self._ip(self.bridge, "link", "set", "br0", "up")

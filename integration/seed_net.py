@@ -179,8 +179,10 @@ class BirdKernel(Daemon):
 class SeedNet:
     """The network without the BGP speakers of the nodes: lab, routers, nodes, clients."""
 
-    def __init__(self, router_kind="frr", nodes=3, routers=1, router_asns=(65000, 65001)):
-        self.lab = labmod.Lab("seed")
+    def __init__(self, router_kind="frr", nodes=3, routers=1, router_asns=(65000, 65001),
+                 lab=None):
+        """lab: a lab.Lab to build in (default: a new one that cleans up at exit)."""
+        self.lab = lab if lab is not None else labmod.Lab("seed")
         self.router_kind = router_kind
         self.routers, self.router_daemons, self.clients = [], [], []
         for i in range(routers):
