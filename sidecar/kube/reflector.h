@@ -34,7 +34,7 @@ struct ReflectorHooks {
   std::function<void(const std::string&, bool)> api_call;  // kind, ok
 };
 
-// Backoff of reconnects: 200 ms doubling to 10 s, +-25 % jitter.
+// Backoff of reconnects: 200 ms doubling to 5 s, +-25 % jitter.
 std::chrono::milliseconds NextBackoff(std::chrono::milliseconds current, std::mt19937* rng);
 
 template <typename T>
@@ -149,6 +149,7 @@ class Reflector {
     }
     if (stop_) return false;
     bool changed = false;
+    size_t count = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (fresh.size() != items_.size()) {
@@ -164,9 +165,10 @@ class Reflector {
       }
       if (changed) items_.swap(fresh);
       rv_ = list_rv;
+      count = items_.size();
     }
     synced_ = true;
-    LogInfo("kube list", {{"kind", kind_}, {"items", items_.size()}, {"rv", list_rv},
+    LogInfo("kube list", {{"kind", kind_}, {"items", count}, {"rv", list_rv},
                           {"changed", changed ? "yes" : "no"}});
     if (changed && hooks_.changed) hooks_.changed();
     return true;
@@ -194,6 +196,7 @@ class Reflector {
         },
         &http);
     if (hooks_.api_call) hooks_.api_call(kind_, st.ok() && bad.ok() && http != 410);
+    last_watch_connected_ = http == 200;
     if (gone || http == 410) return WatchEnd::kGone;
     if (!bad.ok()) {
       LogWarn("kube watch stream rejected", {{"kind", kind_}, {"error", bad.message()}});
@@ -257,6 +260,8 @@ class Reflector {
       }
       if (hooks_.watch_restart) hooks_.watch_restart(kind_);
       if (end == WatchEnd::kError) {
+        // A watch that was established and then dropped starts the backoff over.
+        if (last_watch_connected_) backoff = std::chrono::milliseconds(0);
         backoff = NextBackoff(backoff, &rng);
         Sleep(backoff);
       } else {
@@ -273,6 +278,7 @@ class Reflector {
   int watch_timeout_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> synced_{false};
+  bool last_watch_connected_ = false;
   mutable std::mutex mu_;
   std::map<std::string, Entry> items_;
   std::string rv_;

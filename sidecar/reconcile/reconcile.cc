@@ -505,6 +505,7 @@ absl::Status Reconciler::SyncPolicy(const std::string& base, apipb::PolicyDirect
     if (!s.ok()) return s;
     r->applied.push_back(absl::StrCat("SetPolicyAssignment ", dir == apipb::EXPORT ? "export" : "import",
                                       " ", new_name.empty() ? "-" : new_name));
+    (dir == apipb::EXPORT ? export_changed_ : import_changed_) = true;
   }
   std::string keep = ok && !ours.empty() ? ours[0] : new_name;
   for (const auto& [name, p] : policies) {
@@ -544,6 +545,35 @@ absl::Status Reconciler::SyncPolicies(const DesiredState& d, ReconcileResult* r)
                     apipb::ACCEPT, imp, r);
 }
 
+absl::Status Reconciler::SoftResetPeers(bool out, bool in, ReconcileResult* r) {
+  std::vector<std::string> established;
+  {
+    auto ctx = Ctx();
+    auto reader = stub_->ListPeer(ctx.get(), apipb::ListPeerRequest());
+    apipb::ListPeerResponse resp;
+    while (reader->Read(&resp)) {
+      if (resp.peer().state().session_state() == apipb::PeerState::ESTABLISHED) {
+        established.push_back(resp.peer().conf().neighbor_address());
+      }
+    }
+    absl::Status s = Check("ListPeer", reader->Finish(), false, r);
+    if (!s.ok()) return s;
+  }
+  for (const std::string& addr : established) {
+    apipb::ResetPeerRequest req;
+    req.set_address(addr);
+    req.set_soft(true);
+    req.set_direction(out && in ? apipb::ResetPeerRequest::BOTH
+                                : out ? apipb::ResetPeerRequest::OUT : apipb::ResetPeerRequest::IN);
+    google::protobuf::Empty e;
+    // A session that went down meanwhile fails the reset; it gets the new policy when it
+    // comes back, so that is not an error of the pass.
+    (void)Check("ResetPeer", stub_->ResetPeer(Ctx().get(), req, &e), true, r);
+    r->applied.push_back(absl::StrCat("ResetPeer soft ", addr, out && in ? " both" : out ? " out" : " in"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Reconciler::Reconcile(const DesiredState& d, ReconcileResult* r) {
   if (!d.ok) return absl::FailedPreconditionError(d.error);
   absl::Status s = SyncGlobal(d, r);
@@ -552,6 +582,10 @@ absl::Status Reconciler::Reconcile(const DesiredState& d, ReconcileResult* r) {
   if (s.ok()) s = SyncPeers(d, r);
   if (s.ok()) s = SyncPaths(d, r);
   if (s.ok()) s = SyncSets(d, /*remove_phase=*/true, r);
+  if (s.ok() && (export_changed_ || import_changed_)) {
+    s = SoftResetPeers(export_changed_, import_changed_, r);
+    if (s.ok()) export_changed_ = import_changed_ = false;
+  }
   return s;
 }
 

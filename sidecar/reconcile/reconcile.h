@@ -66,7 +66,13 @@ class Reconciler {
                           const std::map<std::string, apipb::Policy>& policies,
                           ReconcileResult* r);
 
+  // After a policy swap: soft reset (out for export, in for import) of every established
+  // peer, since gobgpd does not re-evaluate routes already sent or received on its own.
+  absl::Status SoftResetPeers(bool out, bool in, ReconcileResult* r);
+
   std::shared_ptr<apipb::GobgpApi::StubInterface> stub_;
+  bool export_changed_ = false;
+  bool import_changed_ = false;
   std::function<void(const std::string&, bool)> on_call_;
   std::map<std::string, DesiredPeer> applied_peers_;  // what we configured, by address
 };
