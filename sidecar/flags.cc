@@ -31,6 +31,7 @@ const char kSidecarUsage[] =
     "  --api HOST:PORT|unix:///PATH (127.0.0.1:50051)  --resync-period DUR (5m)\n"
     "  --metrics-address HOST:PORT|none (127.0.0.1:9180)  --config FILE (YAML, same keys)\n"
     "  --daemon-check-period DUR (500ms)  --debounce DUR (5ms)  --watch-timeout SECONDS (300)\n"
+    "  --list-page-size N (500)"
     "  --log-level debug|info|warn|error  --log-json\n"
     "DUR: seconds, or a Go-style duration (90s, 5m, 1h30m, 500ms).\n";
 
@@ -225,6 +226,12 @@ absl::Status SetSidecarFlag(const std::string& name, const std::string& value, S
     uint32_t v = 0;
     absl::Status s = u32(&v, 1, 3600);
     f->watch_timeout = static_cast<int>(v);
+    return s;
+  }
+  if (name == "list-page-size") {
+    uint32_t v = 0;
+    absl::Status s = u32(&v, 1, 1000000);
+    f->list_page_size = static_cast<int>(v);
     return s;
   }
   if (name == "log-level") {

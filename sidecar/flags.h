@@ -23,6 +23,7 @@ struct SidecarFlags {
   double daemon_check_period = 0.5; // seconds between GetBgp liveness checks
   double debounce = 0.005;          // seconds to gather cache changes
   int watch_timeout = 300;          // timeoutSeconds of each watch request
+  int list_page_size = 500;         // limit of each list request (client-go's default)
   std::string log_level = "info";
   bool log_json = false;
   bool help = false;

@@ -182,12 +182,13 @@ int Main(int argc, char** argv) {
   };
   hooks.api_call = [&](const std::string& kind, bool ok) { metrics.Call("kube", kind, ok); };
   Reflector<NodeInfo> nodes(&client, "Node", "/api/v1/nodes", ParseNode, hooks,
-                            flags.watch_timeout);
+                            flags.watch_timeout, flags.list_page_size);
   Reflector<ServiceInfo> services(&client, "Service", "/api/v1/services", ParseService, hooks,
-                                  flags.watch_timeout);
+                                  flags.watch_timeout, flags.list_page_size);
   Reflector<EndpointSliceInfo> slices(&client, "EndpointSlice",
                                       "/apis/discovery.k8s.io/v1/endpointslices",
-                                      ParseEndpointSlice, hooks, flags.watch_timeout);
+                                      ParseEndpointSlice, hooks, flags.watch_timeout,
+                                      flags.list_page_size);
   nodes.Start();
   services.Start();
   slices.Start();
@@ -220,6 +221,7 @@ int Main(int argc, char** argv) {
   auto next_retry = Clock::time_point::max();
   uint32_t reconciled_asn = 0;
   bool have_reconciled = false;
+  bool full_next = true;  // read paths and sets back from the daemon in the next pass
   std::string last_error;
   while (!g_stop) {
     {
@@ -236,6 +238,7 @@ int Main(int argc, char** argv) {
     }
     if (now >= next_resync) {
       run = true;
+      full_next = true;
       next_resync = now + resync;
     }
     if (now >= next_retry) run = true;
@@ -252,7 +255,10 @@ int Main(int argc, char** argv) {
           if (started.ok()) {
             LogWarn("the daemon's BGP instance is not started (daemon restarted?): restoring");
           }
-          if (started.ok()) run = true;
+          if (started.ok()) {
+            run = true;
+            full_next = true;
+          }
           // Unreachable: the retry timer below keeps trying.
           if (!started.ok() && next_retry == Clock::time_point::max()) {
             next_retry = now + check_period;
@@ -283,8 +289,9 @@ int Main(int argc, char** argv) {
     for (const auto& s : svc_snap) view.services.push_back(s.get());
     for (const auto& e : slice_snap) view.slices.push_back(e.get());
     DesiredState desired = ComputeDesired(flags.options, node, view);
+    double compute_secs = std::chrono::duration<double>(Clock::now() - t0).count();
     ReconcileResult result;
-    absl::Status rs = reconciler.Reconcile(desired, &result);
+    absl::Status rs = reconciler.Reconcile(desired, &result, full_next);
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     metrics.duration.Add({}, prometheus::Histogram::BucketBoundaries{
                                  0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10})
@@ -323,8 +330,10 @@ int Main(int argc, char** argv) {
         LogInfo("reconciled", {{"changes", result.changes}, {"reads", result.reads},
                                {"paths", desired.paths.size()}, {"peers", desired.peers.size()},
                                {"seconds", secs}});
+        LogDebug("reconcile stages", {{"desired", compute_secs}, {"daemon", result.timings}});
       }
       last_error.clear();
+      full_next = false;
       reconciled_asn = desired.global.asn;
       have_reconciled = true;
       ready = true;
@@ -337,6 +346,7 @@ int Main(int argc, char** argv) {
       last_error = msg;
       ready = false;
       new_channel = true;
+      full_next = true;
       // The daemon may be restarting: try again soon (100 ms doubling to 1 s).
       retry = retry.count() == 0 ? std::chrono::milliseconds(100)
                                  : std::min(std::chrono::milliseconds(1000), retry * 2);

@@ -84,12 +84,15 @@ bool ParseU32(const std::string& s, uint32_t* out) {
 }
 
 // §2.1 item 4, with readiness: this node has a ready endpoint of the service.
-bool HasReadyLocalEndpoint(const ServiceInfo& svc, const NodeInfo& self,
-                           const std::vector<const EndpointSliceInfo*>& slices) {
+using SliceIndex = std::map<std::pair<std::string, std::string>,
+                            std::vector<const EndpointSliceInfo*>>;
+
+bool HasReadyLocalEndpoint(const ServiceInfo& svc, const NodeInfo& self, const SliceIndex& index) {
+  auto found = index.find({svc.ns, svc.name});
+  if (found == index.end()) return false;
   std::set<std::string> node_ips(self.internal_ips.begin(), self.internal_ips.end());
   node_ips.insert(self.external_ips.begin(), self.external_ips.end());
-  for (const EndpointSliceInfo* s : slices) {
-    if (s->ns != svc.ns || s->service_name != svc.name) continue;
+  for (const EndpointSliceInfo* s : found->second) {
     for (const EndpointInfo& ep : s->endpoints) {
       if (!ep.ready) continue;
       if (ep.node_name) {
@@ -360,6 +363,10 @@ DesiredState ComputeDesired(const Options& o, const std::string& node_name,
                    p->length());
   }
 
+  SliceIndex slice_index;  // (namespace, service) -> its EndpointSlices
+  for (const EndpointSliceInfo* s : cluster.slices) {
+    if (!s->service_name.empty()) slice_index[{s->ns, s->service_name}].push_back(s);
+  }
   // Service VIPs (§2.1): advertise ∪ over services minus nothing (a shared VIP stays while
   // any service wants it, item 5).
   for (const ServiceInfo* svc : cluster.services) {
@@ -371,7 +378,7 @@ DesiredState ComputeDesired(const Options& o, const std::string& node_name,
     const Annotations& sa = svc->annotations;
     std::optional<bool> local_ep;
     auto has_local = [&] {
-      if (!local_ep) local_ep = HasReadyLocalEndpoint(*svc, *self, cluster.slices);
+      if (!local_ep) local_ep = HasReadyLocalEndpoint(*svc, *self, slice_index);
       return *local_ep;
     };
     std::vector<std::string> want;

@@ -43,13 +43,14 @@ class Reflector {
   using Parse = std::function<T(const nlohmann::json&)>;
 
   Reflector(KubeClient* client, std::string kind, std::string path, Parse parse,
-            ReflectorHooks hooks, int watch_timeout_seconds = 300)
+            ReflectorHooks hooks, int watch_timeout_seconds = 300, int page_size = 500)
       : client_(client),
         kind_(std::move(kind)),
         path_(std::move(path)),
         parse_(std::move(parse)),
         hooks_(std::move(hooks)),
-        watch_timeout_(watch_timeout_seconds) {}
+        watch_timeout_(watch_timeout_seconds),
+        page_size_(page_size) {}
   ~Reflector() { Stop(); }
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
@@ -112,7 +113,7 @@ class Reflector {
     std::string cont;
     std::string list_rv;
     for (int page = 0; !stop_; ++page) {
-      std::string p = absl::StrCat(path_, "?limit=500");
+      std::string p = absl::StrCat(path_, "?limit=", page_size_);
       if (!cont.empty()) p += "&continue=" + cont;
       int http = 0;
       auto j = client_->GetJson(p, &http);
@@ -276,6 +277,7 @@ class Reflector {
   Parse parse_;
   ReflectorHooks hooks_;
   int watch_timeout_;
+  int page_size_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> synced_{false};
   bool last_watch_connected_ = false;

@@ -15,6 +15,8 @@ namespace {
 
 constexpr char kExportBase[] = "kube_router_export";
 constexpr char kImportBase[] = "kube_router_import";
+// From this many new paths on, one AddPathStream instead of AddPath calls.
+constexpr size_t kStreamThreshold = 16;
 
 // Every set name the sidecar manages (k8s-bgp.md §2.5).
 const std::vector<std::string>& OwnedSets() {
@@ -238,6 +240,7 @@ absl::Status Reconciler::SyncGlobal(const DesiredState& d, ReconcileResult* r) {
   if (!s.ok()) return s;
   r->started = true;
   applied_peers_.clear();
+  cache_valid_ = false;
   r->applied.push_back(absl::StrCat("StartBgp as=", d.global.asn, " id=", d.global.router_id));
   return absl::OkStatus();
 }
@@ -289,7 +292,9 @@ absl::Status Reconciler::SyncPeers(const DesiredState& d, ReconcileResult* r) {
 absl::Status Reconciler::SyncPaths(const DesiredState& d, ReconcileResult* r) {
   for (bool v6 : {false, true}) {
     std::map<std::string, std::pair<std::string, apipb::Path>> have;  // prefix -> (nh, path)
-    {
+    if (cache_valid_) {
+      for (const auto& [prefix, nh] : cached_paths_[v6]) have[prefix] = {nh, apipb::Path()};
+    } else {
       apipb::ListPathRequest req;
       req.set_table_type(apipb::GLOBAL);
       *req.mutable_family() = FamilyOf(v6);
@@ -320,26 +325,57 @@ absl::Status Reconciler::SyncPaths(const DesiredState& d, ReconcileResult* r) {
       if (!s.ok()) return s;
       r->applied.push_back(absl::StrCat("DeletePath ", prefix));
     }
+    std::vector<std::pair<std::string, std::string>> add;
     for (const auto& [prefix, nh] : d.paths) {
       if (absl::StrContains(prefix, ":") != v6) continue;
       auto h = have.find(prefix);
       if (h != have.end() && h->second.first == nh) continue;
-      apipb::AddPathRequest req;
-      req.set_table_type(apipb::GLOBAL);
-      *req.mutable_path() = ToApiPath(prefix, nh);
-      apipb::AddPathResponse resp;
-      absl::Status s = Check("AddPath", stub_->AddPath(Ctx().get(), req, &resp), true, r);
+      add.emplace_back(prefix, nh);
+    }
+    if (add.size() < kStreamThreshold) {
+      for (const auto& [prefix, nh] : add) {
+        apipb::AddPathRequest req;
+        req.set_table_type(apipb::GLOBAL);
+        *req.mutable_path() = ToApiPath(prefix, nh);
+        apipb::AddPathResponse resp;
+        absl::Status s = Check("AddPath", stub_->AddPath(Ctx().get(), req, &resp), true, r);
+        if (!s.ok()) return s;
+        r->applied.push_back(absl::StrCat("AddPath ", prefix, " nh=", nh));
+      }
+    } else {
+      // Many paths (a first sync): one AddPathStream, in requests of 1000 paths.
+      auto ctx = Ctx(120);
+      google::protobuf::Empty e;
+      auto writer = stub_->AddPathStream(ctx.get(), &e);
+      for (size_t i = 0; i < add.size(); i += 1000) {
+        apipb::AddPathStreamRequest req;
+        req.set_table_type(apipb::GLOBAL);
+        for (size_t j = i; j < std::min(add.size(), i + 1000); ++j) {
+          *req.add_paths() = ToApiPath(add[j].first, add[j].second);
+        }
+        if (!writer->Write(req)) break;
+      }
+      writer->WritesDone();
+      absl::Status s = Check("AddPathStream", writer->Finish(), true, r);
       if (!s.ok()) return s;
-      r->applied.push_back(absl::StrCat("AddPath ", prefix, " nh=", nh));
+      r->applied.push_back(absl::StrCat("AddPathStream ", add.size(), " paths (", add.front().first,
+                                        " ...)"));
+    }
+    // The daemon now has exactly the desired paths of this family.
+    cached_paths_[v6].clear();
+    for (const auto& [prefix, nh] : d.paths) {
+      if (absl::StrContains(prefix, ":") == v6) cached_paths_[v6][prefix] = nh;
     }
   }
   return absl::OkStatus();
 }
 
 absl::Status Reconciler::SyncSets(const DesiredState& d, bool remove_phase, ReconcileResult* r) {
-  // Current contents of the sets we own.
-  std::map<std::string, std::set<SetEntry>> have;
+  // Current contents of the sets we own: read in the first phase of a full pass, then kept.
+  std::map<std::string, std::set<SetEntry>>& have = cached_sets_;
+  if (!remove_phase && !cache_valid_) have.clear();
   for (apipb::DefinedType type : {apipb::PREFIX, apipb::NEIGHBOR}) {
+    if (remove_phase || cache_valid_) break;
     apipb::ListDefinedSetRequest req;
     req.set_defined_type(type);
     auto ctx = Ctx();
@@ -398,6 +434,7 @@ absl::Status Reconciler::SyncSets(const DesiredState& d, bool remove_phase, Reco
       google::protobuf::Empty e;
       absl::Status s = Check("AddDefinedSet", stub_->AddDefinedSet(Ctx().get(), req, &e), true, r);
       if (!s.ok()) return s;
+      have[name].insert(add.begin(), add.end());
       r->applied.push_back(absl::StrCat("AddDefinedSet ", name, " +", add.size()));
     } else {
       if (have_it == have.end()) continue;
@@ -414,6 +451,11 @@ absl::Status Reconciler::SyncSets(const DesiredState& d, bool remove_phase, Reco
       absl::Status s =
           Check("DeleteDefinedSet", stub_->DeleteDefinedSet(Ctx().get(), req, &e), true, r);
       if (!s.ok()) return s;
+      if (whole) {
+        have.erase(have_it);
+      } else {
+        for (const SetEntry& x : del) have_it->second.erase(x);
+      }
       r->applied.push_back(absl::StrCat("DeleteDefinedSet ", name, whole ? " (all)" : " -",
                                         whole ? "" : absl::StrCat(del.size())));
     }
@@ -574,18 +616,38 @@ absl::Status Reconciler::SoftResetPeers(bool out, bool in, ReconcileResult* r) {
   return absl::OkStatus();
 }
 
-absl::Status Reconciler::Reconcile(const DesiredState& d, ReconcileResult* r) {
+absl::Status Reconciler::Reconcile(const DesiredState& d, ReconcileResult* r, bool full) {
   if (!d.ok) return absl::FailedPreconditionError(d.error);
+  if (full) cache_valid_ = false;
+  auto t = std::chrono::steady_clock::now();
+  auto lap = [&](const char* stage) {
+    auto now = std::chrono::steady_clock::now();
+    absl::StrAppend(&r->timings, r->timings.empty() ? "" : " ", stage, "=",
+                    std::chrono::duration<double>(now - t).count());
+    t = now;
+  };
   absl::Status s = SyncGlobal(d, r);
+  lap("global");
+  // From here on the sets and paths views are complete for this pass (read or kept).
+  bool was_valid = cache_valid_;
   if (s.ok()) s = SyncSets(d, /*remove_phase=*/false, r);
+  lap("sets");
   if (s.ok()) s = SyncPolicies(d, r);
+  lap("policies");
   if (s.ok()) s = SyncPeers(d, r);
-  if (s.ok()) s = SyncPaths(d, r);
+  lap("peers");
+  if (s.ok()) {
+    cache_valid_ = was_valid;
+    s = SyncPaths(d, r);
+  }
+  lap("paths");
   if (s.ok()) s = SyncSets(d, /*remove_phase=*/true, r);
+  lap("sets_remove");
   if (s.ok() && (export_changed_ || import_changed_)) {
     s = SoftResetPeers(export_changed_, import_changed_, r);
     if (s.ok()) export_changed_ = import_changed_ = false;
   }
+  cache_valid_ = s.ok();
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "api/attribute.pb.h"
 #include "gtest/gtest.h"
@@ -245,6 +246,46 @@ TEST_F(ReconcileKbgpd, ApplyThenIdempotentThenDifferenceOnly) {
   ReconcileResult r7;
   ASSERT_TRUE(rec.Reconcile(f, &r7).ok());
   EXPECT_EQ(r7.changes, 0) << absl::StrJoin(r7.applied, "\n");
+}
+
+TEST_F(ReconcileKbgpd, IncrementalPassesAndStreamedAdds) {
+  Reconciler rec(stub_);
+  DesiredState d = Sample(1);
+  for (int i = 0; i < 40; ++i) d.paths[absl::StrCat("198.18.0.", i, "/32")] = "127.0.0.1";
+  ReconcileResult r1;
+  ASSERT_TRUE(rec.Reconcile(d, &r1).ok());
+  // The 42 paths go in one AddPathStream.
+  int streams = 0;
+  for (const std::string& a : r1.applied) streams += absl::StartsWith(a, "AddPathStream 42 ");
+  EXPECT_EQ(streams, 1) << absl::StrJoin(r1.applied, "\n");
+  EXPECT_EQ(LocalPaths(), d.paths);
+  // An incremental pass reads no paths or sets and changes only the difference.
+  d.paths.erase("198.18.0.7/32");
+  d.paths["198.18.1.1/32"] = "127.0.0.1";
+  ReconcileResult r2;
+  ASSERT_TRUE(rec.Reconcile(d, &r2, /*full=*/false).ok());
+  EXPECT_EQ(r2.changes, 2) << absl::StrJoin(r2.applied, "\n");
+  EXPECT_EQ(LocalPaths(), d.paths);
+  ReconcileResult r3;
+  ASSERT_TRUE(rec.Reconcile(d, &r3, /*full=*/false).ok());
+  EXPECT_EQ(r3.changes, 0);
+  EXPECT_LT(r3.reads, r2.reads + 1);
+  // Something removed behind the sidecar's back is found by the next full pass.
+  {
+    grpc::ClientContext ctx;
+    apipb::DeletePathRequest req;
+    req.set_table_type(apipb::GLOBAL);
+    *req.mutable_path() = ToApiPath("198.18.0.1/32", "127.0.0.1");
+    google::protobuf::Empty e;
+    ASSERT_TRUE(stub_->DeletePath(&ctx, req, &e).ok());
+  }
+  ReconcileResult r4;
+  ASSERT_TRUE(rec.Reconcile(d, &r4, /*full=*/false).ok());
+  EXPECT_EQ(r4.changes, 0);  // not seen: incremental
+  ReconcileResult r5;
+  ASSERT_TRUE(rec.Reconcile(d, &r5, /*full=*/true).ok());
+  EXPECT_EQ(r5.changes, 1) << absl::StrJoin(r5.applied, "\n");
+  EXPECT_EQ(LocalPaths(), d.paths);
 }
 
 TEST_F(ReconcileKbgpd, RestoresARestartedDaemon) {
