@@ -28,6 +28,8 @@ Scenarios, in order:
  8. 410 Gone (compact + drop every watch): kbgp-sync relists (metrics: the kinds whose watch was
     behind the compaction), makes no change to the daemon, and the router's routes are not
     touched (same paths, lastUpdate unchanged within FRR's one-second wobble).
+ 9. the API token rotated (old one refused at once) and every watch cut: kbgp-sync picks up
+    the new token from the rewritten kubeconfig and the next change still arrives.
 Exit 77 (skip) without root, FRR, the chosen daemon or the fake API server.
 """
 
@@ -36,8 +38,6 @@ import contextlib
 import ctypes
 import json
 import os
-import re
-import shutil
 import sys
 import time
 
@@ -392,6 +392,16 @@ def main():
                         "%s via %s updated again (flap): %r -> %r" % (p, x["nh"], x, y)
             print("ok 8 410 Gone: %d relists, no change at the daemon or router" %
                   (s1.metric_sum("kbgp_sync_relists_total") - relists0))
+
+            # 9. Token rotation: the old token is refused at once, every watch is cut; kbgp-sync
+            # takes the new token from the rewritten kubeconfig and keeps working.
+            fk.rotate_token(grace=0)
+            fk.drop_watches()
+            fk.apply(lb_service("rotated", "192.0.2.40"))
+            lab.wait_for("a change after the token rotation, from every node",
+                         lambda: {p["nh"] for p in frr_paths(frr, "192.0.2.40/32")} ==
+                         {n1.v4, n2.v4, n3.v4}, timeout=30)
+            print("ok 9 token rotation")
 
             for nn, s in syncs.items():
                 assert s.running(), "kbgp-sync on %s died" % nn

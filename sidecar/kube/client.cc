@@ -34,6 +34,17 @@ KubeClient::~KubeClient() {
 
 std::string KubeClient::Token() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (config_.token_file.empty() && !config_.kubeconfig_path.empty()) {
+    // An inline token: take a rotated one from the kubeconfig when the file changes.
+    struct stat st {};
+    if (stat(config_.kubeconfig_path.c_str(), &st) == 0 &&
+        (st.st_mtim.tv_sec != token_mtime_.tv_sec || st.st_mtim.tv_nsec != token_mtime_.tv_nsec)) {
+      token_mtime_ = st.st_mtim;
+      auto fresh = LoadKubeconfig(config_.kubeconfig_path);
+      if (fresh.ok() && !fresh->token.empty()) config_.token = fresh->token;
+    }
+    return config_.token;
+  }
   if (config_.token_file.empty()) return config_.token;
   struct stat st {};
   if (stat(config_.token_file.c_str(), &st) != 0) return token_;  // keep the last one

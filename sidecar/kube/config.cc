@@ -151,7 +151,9 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path) {
   std::string dir;
   size_t slash = path.rfind('/');
   if (slash != std::string::npos) dir = path.substr(0, slash);
-  return ParseKubeconfig(ss.str(), dir.empty() && !path.empty() && path[0] == '/' ? "/" : dir);
+  auto c = ParseKubeconfig(ss.str(), dir.empty() && !path.empty() && path[0] == '/' ? "/" : dir);
+  if (c.ok()) c->kubeconfig_path = path;
+  return c;
 }
 
 absl::StatusOr<KubeConfig> InClusterConfig(const std::string& sa_dir) {

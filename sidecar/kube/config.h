@@ -19,6 +19,9 @@ struct KubeConfig {
   bool insecure = false;
   std::string token;       // a fixed bearer token
   std::string token_file;  // or a file, re-read when it changes (rotation)
+  // The kubeconfig file this came from: an inline token is re-read from it when the file
+  // changes (a rotated token written into the kubeconfig).
+  std::string kubeconfig_path;
 };
 
 inline constexpr char kServiceAccountDir[] = "/var/run/secrets/kubernetes.io/serviceaccount";
