@@ -141,6 +141,27 @@ def main():
                     expected.add(vip(i) + "/32")
             results["vips_expected"] = len(expected)
 
+            # The same lists (all pages, the same page size) by a plain Python client in the
+            # node's namespace: what the fake API server alone costs.
+            probe = (
+                "import json,ssl,sys,time,urllib.request\n"
+                "url,ca,tok,lim=sys.argv[1:5]\n"
+                "ctx=ssl.create_default_context(cafile=ca)\n"
+                "t=time.monotonic()\n"
+                "for p in ('/api/v1/nodes','/api/v1/services',"
+                "'/apis/discovery.k8s.io/v1/endpointslices'):\n"
+                "  c=''\n"
+                "  while True:\n"
+                "    q=url+p+'?limit='+lim+('&continue='+c if c else '')\n"
+                "    r=urllib.request.urlopen(urllib.request.Request(q,headers={"
+                "'Authorization':'Bearer '+tok}),context=ctx)\n"
+                "    c=json.loads(r.read())['metadata'].get('continue')\n"
+                "    if not c: break\n"
+                "print(time.monotonic()-t)\n")
+            out = n1.exec("python3", "-c", probe, fk.url, fk.ca_file, fk.token,
+                          str(a.list_page_size), timeout=300).stdout
+            results["fake_api_lists_python_client_s"] = round(float(out.strip()), 3)
+
             frr = lab.Frr(rtr, 65000)
             frr.neighbor(n1.v4, 64512, hold=90, keepalive=30)
             frr_log = os.path.join(frr.dir, "bgpd.log")
