@@ -253,7 +253,15 @@ def main():
                              lambda c=cidr, h=n.v4: [p for p in frr_paths(frr, c)
                                                      if p["nh"] == h and p["path"] == [CLUSTER_AS]],
                              timeout=40)
-            print("ok 1 pod CIDRs advertised")
+            s1 = syncs["node-1"]
+            ready = s1.exec("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                            "http://127.0.0.1:9180/readyz", check=False).stdout
+            assert ready == "200", "n1 /readyz: %r" % ready
+            key = ('kube_router_bgp_peer_info{address="%s",asn="%d",state="established",'
+                   'type="external"}' % (rtr.v4, ROUTER_AS))
+            lab.wait_for("n1's metrics show the router session established",
+                         lambda: s1.metrics().get(key) == 1.0, timeout=15)
+            print("ok 1 pod CIDRs advertised (readyz 200, peer metric established)")
 
             # 2. A LoadBalancer Service appears and disappears.
             fk.apply(lb_service("shop", "192.0.2.20"))

@@ -89,6 +89,32 @@ struct Metrics {
   std::mutex mu;
   std::map<std::string, prometheus::Gauge*> peer_gauges;
 
+  // kube_router_bgp_peer_info: one gauge per configured peer with its session state.
+  void UpdatePeers(const std::map<std::string, DesiredPeer>& peers,
+                   const std::map<std::string, std::string>& states) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::map<std::string, prometheus::Gauge*> fresh;
+    for (const auto& [addr, p] : peers) {
+      auto ps = states.find(addr);
+      std::string state = ps == states.end() ? "unknown" : ps->second;
+      std::string key = absl::StrCat(addr, "|", p.asn, "|", p.external, "|", state);
+      auto it = peer_gauges.find(key);
+      if (it != peer_gauges.end()) {
+        fresh[key] = it->second;
+        peer_gauges.erase(it);
+      } else {
+        auto& g = peer_info.Add({{"address", addr},
+                                 {"asn", absl::StrCat(p.asn)},
+                                 {"type", p.external ? "external" : "internal"},
+                                 {"state", state}});
+        g.Set(1);
+        fresh[key] = &g;
+      }
+    }
+    for (auto& [k, g] : peer_gauges) peer_info.Remove(g);
+    peer_gauges.swap(fresh);
+  }
+
   void Call(const std::string& api, const std::string& call, bool ok) {
     api_calls.Add({{"api", api}, {"call", call}, {"result", ok ? "ok" : "error"}}).Increment();
   }
@@ -222,11 +248,13 @@ int Main(int argc, char** argv) {
   uint32_t reconciled_asn = 0;
   bool have_reconciled = false;
   bool full_next = true;  // read paths and sets back from the daemon in the next pass
+  std::map<std::string, DesiredPeer> last_peers;  // for the peer metric between passes
+  auto next_peer_metrics = Clock::now() + std::chrono::seconds(2);
   std::string last_error;
   while (!g_stop) {
     {
       std::unique_lock<std::mutex> lock(g_mu);
-      auto until = std::min({next_resync, next_check, next_retry});
+      auto until = std::min({next_resync, next_check, next_retry, next_peer_metrics});
       g_cv.wait_until(lock, until, [] { return g_dirty || g_stop.load(); });
     }
     if (g_stop) break;
@@ -242,6 +270,12 @@ int Main(int argc, char** argv) {
       next_resync = now + resync;
     }
     if (now >= next_retry) run = true;
+    if (now >= next_peer_metrics) {
+      next_peer_metrics = now + std::chrono::seconds(2);
+      if (have_reconciled && !run && reconciler.ReadPeerStates().ok()) {
+        metrics.UpdatePeers(last_peers, reconciler.peer_states());
+      }
+    }
     if (now >= next_check) {
       next_check = now + check_period;
       if (have_reconciled) {
@@ -306,26 +340,8 @@ int Main(int argc, char** argv) {
       metrics.state.Add({{"what", "vips"}}).Set(static_cast<double>(desired.vips.size()));
       metrics.state.Add({{"what", "paths"}}).Set(static_cast<double>(desired.paths.size()));
       metrics.state.Add({{"what", "peers"}}).Set(static_cast<double>(desired.peers.size()));
-      {
-        std::lock_guard<std::mutex> lock(metrics.mu);
-        std::map<std::string, prometheus::Gauge*> fresh;
-        for (const auto& [addr, p] : desired.peers) {
-          std::string key = absl::StrCat(addr, "|", p.asn, "|", p.external);
-          auto it = metrics.peer_gauges.find(key);
-          if (it != metrics.peer_gauges.end()) {
-            fresh[key] = it->second;
-            metrics.peer_gauges.erase(it);
-          } else {
-            auto& g = metrics.peer_info.Add({{"address", addr},
-                                             {"asn", absl::StrCat(p.asn)},
-                                             {"type", p.external ? "external" : "internal"}});
-            g.Set(1);
-            fresh[key] = &g;
-          }
-        }
-        for (auto& [k, g] : metrics.peer_gauges) metrics.peer_info.Remove(g);
-        metrics.peer_gauges.swap(fresh);
-      }
+      last_peers = desired.peers;
+      metrics.UpdatePeers(last_peers, reconciler.peer_states());
       if (result.changes > 0 || !last_error.empty()) {
         LogInfo("reconciled", {{"changes", result.changes}, {"reads", result.reads},
                                {"paths", desired.paths.size()}, {"peers", desired.peers.size()},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -206,6 +207,24 @@ absl::Status Reconciler::Check(const char* rpc, const grpc::Status& st, bool cha
   return absl::UnavailableError(absl::StrCat(rpc, ": ", st.error_message()));
 }
 
+absl::Status Reconciler::ReadPeerStates() {
+  auto ctx = Ctx(2);
+  auto reader = stub_->ListPeer(ctx.get(), apipb::ListPeerRequest());
+  apipb::ListPeerResponse resp;
+  std::map<std::string, std::string> states;
+  while (reader->Read(&resp)) {
+    const std::string& addr = resp.peer().conf().neighbor_address();
+    if (!applied_peers_.count(addr)) continue;
+    states[addr] = absl::AsciiStrToLower(
+        apipb::PeerState::SessionState_Name(resp.peer().state().session_state()));
+  }
+  grpc::Status st = reader->Finish();
+  if (on_call_) on_call_("ListPeer", st.ok());
+  if (!st.ok()) return absl::UnavailableError(absl::StrCat("ListPeer: ", st.error_message()));
+  peer_states_.swap(states);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> Reconciler::DaemonStartedWith(uint32_t asn) {
   apipb::GetBgpResponse resp;
   grpc::Status st = stub_->GetBgp(Ctx(2).get(), apipb::GetBgpRequest(), &resp);
@@ -254,6 +273,12 @@ absl::Status Reconciler::SyncPeers(const DesiredState& d, ReconcileResult* r) {
     while (reader->Read(&resp)) have[resp.peer().conf().neighbor_address()] = resp.peer();
     absl::Status s = Check("ListPeer", reader->Finish(), false, r);
     if (!s.ok()) return s;
+  }
+  peer_states_.clear();
+  for (const auto& [addr, peer] : have) {
+    if (!d.peers.count(addr)) continue;
+    peer_states_[addr] = absl::AsciiStrToLower(
+        apipb::PeerState::SessionState_Name(peer.state().session_state()));
   }
   for (const auto& [addr, peer] : have) {
     auto it = d.peers.find(addr);

@@ -57,6 +57,11 @@ class Reconciler {
   // A new stub (a new channel: gRPC 1.51's channel can take seconds to reconnect after the
   // daemon was down, a fresh one connects at once).
   void SetStub(std::shared_ptr<apipb::GobgpApi::StubInterface> stub) { stub_ = std::move(stub); }
+  // Session state of every peer as last read (ListPeer), lower case ("established", "active",
+  // ...); peers added in that pass are missing until the next one.
+  const std::map<std::string, std::string>& peer_states() const { return peer_states_; }
+  // Reads the session states again (ListPeer) for the peers of the last pass.
+  absl::Status ReadPeerStates();
   // True when the daemon answers GetBgp and has a started BGP instance with `asn`.
   absl::StatusOr<bool> DaemonStartedWith(uint32_t asn);
 
@@ -78,6 +83,7 @@ class Reconciler {
   absl::Status SoftResetPeers(bool out, bool in, ReconcileResult* r);
 
   std::shared_ptr<apipb::GobgpApi::StubInterface> stub_;
+  std::map<std::string, std::string> peer_states_;
   bool cache_valid_ = false;
   std::map<std::string, std::string> cached_paths_[2];       // [v6]: prefix -> next hop
   std::map<std::string, std::set<SetEntry>> cached_sets_;     // owned sets as in the daemon
