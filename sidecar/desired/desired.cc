@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/common/ip.h"
+#include "yaml-cpp/yaml.h"
 
 namespace kbgp::sidecar {
 namespace {
@@ -289,6 +290,32 @@ DesiredState ComputeDesired(const Options& o, const std::string& node_name,
   if (!ips.empty()) {
     for (uint32_t a : o.peer_router_asns) asns.push_back(absl::StrCat(a));
     for (uint32_t p : o.peer_router_ports) ports.push_back(absl::StrCat(p));
+  } else if (const std::string* y = Annotation(ann, kPeers)) {
+    // §1.2: a YAML list of {remoteip, remoteasn, localip, password (base64), port}; it wins
+    // over the deprecated peer.* annotations. BFD settings are not supported (ignored).
+    try {
+      YAML::Node list = YAML::Load(*y);
+      if (!list.IsSequence()) throw YAML::Exception(YAML::Mark::null_mark(), "not a list");
+      for (const YAML::Node& e : list) {
+        if (!e.IsMap()) throw YAML::Exception(YAML::Mark::null_mark(), "an entry is not a map");
+        auto field = [&](const char* k) {
+          YAML::Node v = e[k];
+          return v && v.IsScalar() ? v.Scalar() : std::string();
+        };
+        ips.push_back(field("remoteip"));
+        asns.push_back(field("remoteasn"));
+        passwords.push_back(field("password"));
+        ports.push_back(field("port"));
+        local_ips.push_back(field("localip"));
+      }
+    } catch (const YAML::Exception& ex) {
+      d.warnings.push_back(absl::StrCat(kPeers, " annotation ignored: ", ex.what()));
+      ips.clear();
+      asns.clear();
+      passwords.clear();
+      ports.clear();
+      local_ips.clear();
+    }
   } else if (const std::string* v = Annotation(ann, kPeerIps)) {
     ips = SplitList(*v);
     if (const std::string* x = Annotation(ann, kPeerAsns)) asns = SplitList(*x);

@@ -118,6 +118,7 @@ DesiredState ComputeDesired(const Options& options, const std::string& node_name
 
 // Annotation names (k8s-bgp.md §1.2, §1.3).
 inline constexpr char kNodeAsn[] = "kube-router.io/node.asn";
+inline constexpr char kPeers[] = "kube-router.io/peers";  // YAML list, preferred since v2.7
 inline constexpr char kPeerIps[] = "kube-router.io/peer.ips";
 inline constexpr char kPeerAsns[] = "kube-router.io/peer.asns";
 inline constexpr char kPeerPasswords[] = "kube-router.io/peer.passwords";

@@ -342,6 +342,21 @@ TEST(DesiredPeers, Table) {
        {{"10.0.0.201", 65101}}},
       {"external peer of the other family skipped", full,
        {Node("n1", "10.0.0.1", {}, {{kPeerIps, "2001:db8::100"}, {kPeerAsns, "65100"}})}, {}},
+      {"kube-router.io/peers YAML", full,
+       {Node("n1", "10.0.0.1", {}, {{kPeers, "- remoteip: 10.0.0.210\n  remoteasn: 65210\n"
+                                             "- {remoteip: 10.0.0.211, remoteasn: 65211, "
+                                             "port: 1179, password: c2VjcmV0}\n"}})},
+       {{"10.0.0.210", 65210}, {"10.0.0.211", 65211}}},
+      {"kube-router.io/peers wins over peer.*", full,
+       {Node("n1", "10.0.0.1", {}, {{kPeers, "- {remoteip: 10.0.0.210, remoteasn: 65210}"},
+                                    {kPeerIps, "10.0.0.200"}, {kPeerAsns, "65100"}})},
+       {{"10.0.0.210", 65210}}},
+      {"kube-router.io/peers garbage: no peers", full,
+       {Node("n1", "10.0.0.1", {}, {{kPeers, "{not: [a list"}})}, {}},
+      {"kube-router.io/peers entry without remoteasn skipped", full,
+       {Node("n1", "10.0.0.1", {}, {{kPeers, "- {remoteip: 10.0.0.210}\n"
+                                             "- {remoteip: 10.0.0.211, remoteasn: 65211}"}})},
+       {{"10.0.0.211", 65211}}},
       {"rr client peers only with rr servers", full,
        {Node("n1", "10.0.0.1", {}, {{kRrClient, "1"}}),
         Node("n2", "10.0.0.2", {}, {{kRrServer, "1"}}), Node("n3", "10.0.0.3")},
@@ -356,6 +371,24 @@ TEST(DesiredPeers, Table) {
     for (const auto& [a, p] : d.peers) got[a] = p.asn;
     EXPECT_EQ(got, c.want) << c.name;
   }
+}
+
+TEST(DesiredPeers, PeersYamlCarriesPortPasswordAndLocalIp) {
+  World w;
+  NodeInfo n = Node("n1", "10.0.0.1", {}, {{kPeers, R"(- remoteip: 10.0.0.211
+  remoteasn: 65211
+  port: 1179
+  password: c2VjcmV0
+  localip: 10.0.0.1
+)"}});
+  w.nodes = {n};
+  DesiredState d = w.Compute(Options());
+  ASSERT_TRUE(d.ok);
+  const DesiredPeer& p = d.peers.at("10.0.0.211");
+  EXPECT_EQ(p.remote_port, 1179u);
+  EXPECT_EQ(p.password, "secret");
+  EXPECT_EQ(p.local_address, "10.0.0.1");
+  EXPECT_TRUE(p.external);
 }
 
 TEST(DesiredPeers, RouteReflectorServerMarksClientsAndHasNoPolicies) {
