@@ -312,6 +312,27 @@ TEST_F(ReconcileKbgpd, RestoresARestartedDaemon) {
   EXPECT_EQ(r3.changes, 0) << absl::StrJoin(r3.applied, "\n");
 }
 
+TEST_F(ReconcileKbgpd, NewAsRestartsTheInstanceAndRestoresEverything) {
+  Reconciler rec(stub_);
+  DesiredState d = Sample(1);
+  ReconcileResult r1;
+  ASSERT_TRUE(rec.Reconcile(d, &r1).ok());
+  // node.asn changed live: StopBgp, StartBgp with the new AS, everything applied again.
+  d.global.asn = 64600;
+  for (auto& [addr, p] : d.peers) {
+    if (!p.external) p.asn = 64600;
+  }
+  ReconcileResult r2;
+  ASSERT_TRUE(rec.Reconcile(d, &r2, /*full=*/false).ok()) << absl::StrJoin(r2.applied, "\n");
+  EXPECT_TRUE(r2.started);
+  EXPECT_EQ(r2.applied.front(), "StopBgp");
+  EXPECT_TRUE(*rec.DaemonStartedWith(64600));
+  EXPECT_EQ(LocalPaths(), d.paths);
+  ReconcileResult r3;
+  ASSERT_TRUE(rec.Reconcile(d, &r3).ok());
+  EXPECT_EQ(r3.changes, 0) << absl::StrJoin(r3.applied, "\n");
+}
+
 TEST(Reconcile, NotOkDesiredChangesNothing) {
   DesiredState d;
   d.error = "node not found";
