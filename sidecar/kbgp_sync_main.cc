@@ -370,6 +370,9 @@ int Main(int argc, char** argv) {
     }
   }
   LogInfo("kbgp-sync stopping");
+  nodes.RequestStop();
+  services.RequestStop();
+  slices.RequestStop();
   nodes.Stop();
   services.Stop();
   slices.Stop();

@@ -54,6 +54,9 @@ class Reflector {
   ~Reflector() { Stop(); }
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
+  // Marks the reflector as stopping (no warnings for the streams Stop() cuts); call it on
+  // every reflector sharing a client before Stop() on any of them.
+  void RequestStop() { stop_ = true; }
   void Stop() {
     stop_ = true;
     {
