@@ -19,17 +19,13 @@
 #include "api/gobgp.grpc.pb.h"
 #include "daemon/common/log.h"
 #include "httplib.h"
-#include "prometheus/counter.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
-#include "prometheus/text_serializer.h"
 #include "sidecar/desired/desired.h"
 #include "sidecar/desired/model.h"
 #include "sidecar/flags.h"
 #include "sidecar/kube/client.h"
 #include "sidecar/kube/config.h"
 #include "sidecar/kube/reflector.h"
+#include "sidecar/metrics.h"
 #include "sidecar/reconcile/reconcile.h"
 
 namespace kbgp::sidecar {
@@ -51,78 +47,6 @@ void Wake() {
 void OnSignal(int) {
   g_stop = true;
   // notify_all is not async-signal-safe; the loop also wakes up on its own every check period.
-}
-
-struct Metrics {
-  prometheus::Registry registry;
-  prometheus::Family<prometheus::Counter>& runs =
-      prometheus::BuildCounter().Name("kbgp_sync_reconcile_runs_total")
-          .Help("Reconcile passes, by result").Register(registry);
-  prometheus::Family<prometheus::Histogram>& duration =
-      prometheus::BuildHistogram().Name("kbgp_sync_reconcile_duration_seconds")
-          .Help("Duration of a reconcile pass").Register(registry);
-  prometheus::Family<prometheus::Gauge>& last_success =
-      prometheus::BuildGauge().Name("kbgp_sync_last_success_timestamp_seconds")
-          .Help("Unix time of the last successful reconcile").Register(registry);
-  prometheus::Family<prometheus::Counter>& api_calls =
-      prometheus::BuildCounter().Name("kbgp_sync_api_calls_total")
-          .Help("Calls to the BGP daemon's gRPC API and to the Kubernetes API, by call and result")
-          .Register(registry);
-  prometheus::Family<prometheus::Counter>& changes =
-      prometheus::BuildCounter().Name("kbgp_sync_daemon_changes_total")
-          .Help("Changing calls made to the BGP daemon").Register(registry);
-  prometheus::Family<prometheus::Counter>& watch_restarts =
-      prometheus::BuildCounter().Name("kbgp_sync_watch_restarts_total")
-          .Help("Kubernetes watches started again (stream ended or failed)").Register(registry);
-  prometheus::Family<prometheus::Counter>& relists =
-      prometheus::BuildCounter().Name("kbgp_sync_relists_total")
-          .Help("Full lists of a kind (at start and after 410 Gone)").Register(registry);
-  prometheus::Family<prometheus::Gauge>& state =
-      prometheus::BuildGauge().Name("kbgp_sync_desired")
-          .Help("Desired state size: vips, paths, peers").Register(registry);
-  prometheus::Family<prometheus::Gauge>& daemon_starts =
-      prometheus::BuildGauge().Name("kbgp_sync_daemon_started_total")
-          .Help("Times the sidecar started the daemon's BGP instance (StartBgp)").Register(registry);
-  prometheus::Family<prometheus::Gauge>& peer_info =
-      prometheus::BuildGauge().Name("kube_router_bgp_peer_info")
-          .Help("BGP peers the sidecar configured (kube-router's metric)").Register(registry);
-  std::mutex mu;
-  std::map<std::string, prometheus::Gauge*> peer_gauges;
-
-  // kube_router_bgp_peer_info: one gauge per configured peer with its session state.
-  void UpdatePeers(const std::map<std::string, DesiredPeer>& peers,
-                   const std::map<std::string, std::string>& states) {
-    std::lock_guard<std::mutex> lock(mu);
-    std::map<std::string, prometheus::Gauge*> fresh;
-    for (const auto& [addr, p] : peers) {
-      auto ps = states.find(addr);
-      std::string state = ps == states.end() ? "unknown" : ps->second;
-      std::string key = absl::StrCat(addr, "|", p.asn, "|", p.external, "|", state);
-      auto it = peer_gauges.find(key);
-      if (it != peer_gauges.end()) {
-        fresh[key] = it->second;
-        peer_gauges.erase(it);
-      } else {
-        auto& g = peer_info.Add({{"address", addr},
-                                 {"asn", absl::StrCat(p.asn)},
-                                 {"type", p.external ? "external" : "internal"},
-                                 {"state", state}});
-        g.Set(1);
-        fresh[key] = &g;
-      }
-    }
-    for (auto& [k, g] : peer_gauges) peer_info.Remove(g);
-    peer_gauges.swap(fresh);
-  }
-
-  void Call(const std::string& api, const std::string& call, bool ok) {
-    api_calls.Add({{"api", api}, {"call", call}, {"result", ok ? "ok" : "error"}}).Increment();
-  }
-};
-
-std::string Serve(Metrics* m) {
-  prometheus::TextSerializer s;
-  return s.Serialize(m->registry.Collect());
 }
 
 int Main(int argc, char** argv) {
@@ -163,7 +87,7 @@ int Main(int argc, char** argv) {
   signal(SIGTERM, OnSignal);
   signal(SIGPIPE, SIG_IGN);
 
-  Metrics metrics;
+  SyncMetrics metrics({"Node", "Service", "EndpointSlice"});
   std::atomic<bool> ready{false};
   std::unique_ptr<httplib::Server> http;
   std::thread http_thread;
@@ -179,7 +103,7 @@ int Main(int argc, char** argv) {
     if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
     http = std::make_unique<httplib::Server>();
     http->Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-      res.set_content(Serve(&metrics), "text/plain; version=0.0.4");
+      res.set_content(metrics.Render(), "text/plain; version=0.0.4");
     });
     http->Get("/healthz", [&](const httplib::Request&, httplib::Response& res) {
       res.set_content("ok\n", "text/plain");
@@ -200,13 +124,9 @@ int Main(int argc, char** argv) {
   KubeClient client(*kc);
   ReflectorHooks hooks;
   hooks.changed = Wake;
-  hooks.relist = [&](const std::string& kind) {
-    metrics.relists.Add({{"kind", kind}}).Increment();
-  };
-  hooks.watch_restart = [&](const std::string& kind) {
-    metrics.watch_restarts.Add({{"kind", kind}}).Increment();
-  };
-  hooks.api_call = [&](const std::string& kind, bool ok) { metrics.Call("kube", kind, ok); };
+  hooks.relist = [&](const std::string& kind) { metrics.Relist(kind); };
+  hooks.watch_restart = [&](const std::string& kind) { metrics.WatchRestart(kind); };
+  hooks.api_call = [&](const std::string& kind, bool ok) { metrics.ApiCall("kube", kind, ok); };
   Reflector<NodeInfo> nodes(&client, "Node", "/api/v1/nodes", ParseNode, hooks,
                             flags.watch_timeout, flags.list_page_size);
   Reflector<ServiceInfo> services(&client, "Service", "/api/v1/services", ParseService, hooks,
@@ -232,7 +152,7 @@ int Main(int argc, char** argv) {
   };
   bool new_channel = false;
   Reconciler reconciler(make_stub(), [&](const std::string& call, bool ok) {
-    metrics.Call("bgp", call, ok);
+    metrics.ApiCall("bgp", call, ok);
   });
   LogInfo("kbgp-sync started", {{"node", node}, {"api", flags.api},
                                 {"kube", absl::StrCat(kc->host, ":", kc->port)},
@@ -327,19 +247,10 @@ int Main(int argc, char** argv) {
     ReconcileResult result;
     absl::Status rs = reconciler.Reconcile(desired, &result, full_next);
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    metrics.duration.Add({}, prometheus::Histogram::BucketBoundaries{
-                                 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10})
-        .Observe(secs);
-    metrics.changes.Add({}).Increment(result.changes);
+    metrics.ReconcileDone(rs.ok(), secs, result.changes, result.started, desired);
     for (const std::string& w : desired.warnings) LogWarn("ignored", {{"reason", w}});
     for (const std::string& a : result.applied) LogInfo("applied", {{"change", a}});
-    if (result.started) metrics.daemon_starts.Add({}).Increment();
     if (rs.ok()) {
-      metrics.runs.Add({{"result", "ok"}}).Increment();
-      metrics.last_success.Add({}).SetToCurrentTime();
-      metrics.state.Add({{"what", "vips"}}).Set(static_cast<double>(desired.vips.size()));
-      metrics.state.Add({{"what", "paths"}}).Set(static_cast<double>(desired.paths.size()));
-      metrics.state.Add({{"what", "peers"}}).Set(static_cast<double>(desired.peers.size()));
       last_peers = desired.peers;
       metrics.UpdatePeers(last_peers, reconciler.peer_states());
       if (result.changes > 0 || !last_error.empty()) {
@@ -353,14 +264,15 @@ int Main(int argc, char** argv) {
       reconciled_asn = desired.global.asn;
       have_reconciled = true;
       ready = true;
+      metrics.SetReady(true);
       retry = std::chrono::milliseconds(0);
       next_retry = Clock::time_point::max();
     } else {
-      metrics.runs.Add({{"result", "error"}}).Increment();
       std::string msg(rs.message());
       if (msg != last_error) LogWarn("reconcile failed", {{"error", msg}});
       last_error = msg;
       ready = false;
+      metrics.SetReady(false);
       new_channel = true;
       full_next = true;
       // The daemon may be restarting: try again soon (100 ms doubling to 1 s).
