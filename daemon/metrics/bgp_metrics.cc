@@ -165,23 +165,29 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s) {
       NewFamily("bgp_peer_local_asn",
                 "What is the AS number presented to the peer by this router and its ID",
                 MetricType::Gauge);
+  // GoBGP's collector emits these per-peer values through the same helper as its message
+  // counters, so they carry its CounterValue type: TYPE counter, although only the flop count
+  // is a count (pkg/metrics/metrics.go, `send`). Kept as GoBGP serves them.
   MetricFamily flops =
-      NewFamily("bgp_peer_flop_count", "Number of flops with the peer", MetricType::Gauge);
+      NewFamily("bgp_peer_flop_count", "Number of flops with the peer", MetricType::Counter);
   MetricFamily out_q = NewFamily("bgp_peer_out_queue_count",
-                                 "Length of the outgoing message queue", MetricType::Gauge);
+                                 "Length of the outgoing message queue", MetricType::Counter);
   MetricFamily password =
       NewFamily("bgp_peer_password_set",
                 "Whether the GoBGP peer has been configured (1) for authentication or not (0)",
-                MetricType::Gauge);
+                MetricType::Counter);
   MetricFamily remove_private =
       NewFamily("bgp_peer_remove_private_as",
-                "Do we remove private ASNs from the paths sent to the peer", MetricType::Gauge);
+                "Do we remove private ASNs from the paths sent to the peer", MetricType::Counter);
   MetricFamily type = NewFamily("bgp_peer_type",
                                 "Type of the BGP peer, internal (0) or external (1)",
-                                MetricType::Gauge);
+                                MetricType::Counter);
+  // GoBGP's value is Timers.State.Uptime in Unix seconds: when the session last came up (0:
+  // never), kept after it goes down, despite the help text. kbgp_peer_state_seconds below is
+  // the time in the current state.
   MetricFamily uptime = NewFamily("bgp_peer_uptime",
                                   "For how long the peer has been in its current state",
-                                  MetricType::Gauge);
+                                  MetricType::Counter);
   MetricFamily received = NewFamily("bgp_routes_received", "Number of routes received from peer",
                                     MetricType::Gauge);
   MetricFamily accepted = NewFamily("bgp_routes_accepted", "Number of routes accepted from peer",
@@ -197,6 +203,10 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s) {
   }
   MetricFamily out_bytes = NewFamily(
       "kbgp_peer_out_queue_bytes", "Bytes waiting in the output queue of the peer's session",
+      MetricType::Gauge);
+  MetricFamily state_seconds = NewFamily(
+      "kbgp_peer_state_seconds",
+      "Seconds the peer has been in its current session state (Established or not)",
       MetricType::Gauge);
 
   for (const PeerSample& p : s.peers) {
@@ -215,8 +225,10 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s) {
     AddSample(password, {{"peer", peer}}, conf.auth_password().empty() ? 0 : 1);
     AddSample(remove_private, {{"peer", peer}}, static_cast<double>(conf.remove_private()));
     AddSample(type, {{"peer", peer}}, static_cast<double>(conf.type()));
-    AddSample(uptime, {{"peer", peer}}, p.state_seconds);
+    AddSample(uptime, {{"peer", peer}},
+              static_cast<double>(p.api.timers().state().uptime().seconds()));
     AddSample(out_bytes, {{"peer", peer}}, p.out_queue_bytes);
+    AddSample(state_seconds, {{"peer", peer}}, p.state_seconds);
     for (size_t i = 0; i < std::size(kReceived); ++i) {
       AddSample(rcvd_msgs[i], {{"peer", peer}},
                 static_cast<double>(kReceived[i].get(st.messages().received())));
@@ -233,7 +245,8 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s) {
     }
   }
   for (MetricFamily* f : {&state, &asn, &local_asn, &flops, &out_q, &password, &remove_private,
-                          &type, &uptime, &received, &accepted, &advertised, &out_bytes}) {
+                          &type, &uptime, &received, &accepted, &advertised, &out_bytes,
+                          &state_seconds}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   for (auto* v : {&rcvd_msgs, &sent_msgs}) {

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "api/gobgp.grpc.pb.h"
 #include "daemon/wire/constants.h"
 #include "gmock/gmock.h"
@@ -198,8 +200,11 @@ TEST_F(BgpMetricsTest, ValuesAfterAKnownSequence) {
   EXPECT_EQ(PeerValue(a, "bgp_peer_password_set"), 0);
   EXPECT_EQ(PeerValue(a, "bgp_peer_remove_private_as"), 0);
   EXPECT_EQ(PeerValue(a, "bgp_peer_flop_count"), 0);
-  EXPECT_GE(PeerValue(a, "bgp_peer_uptime"), 0);
-  EXPECT_LT(PeerValue(a, "bgp_peer_uptime"), 30);
+  // GoBGP's bgp_peer_uptime is when the session came up (Unix seconds); ours is the time in
+  // the current state.
+  EXPECT_NEAR(PeerValue(a, "bgp_peer_uptime"), absl::ToUnixSeconds(absl::Now()), 30);
+  EXPECT_GE(PeerValue(a, "kbgp_peer_state_seconds"), 0);
+  EXPECT_LT(PeerValue(a, "kbgp_peer_state_seconds"), 30);
   EXPECT_EQ(PeerValue(a, "bgp_received_open_total"), 1);
   EXPECT_EQ(PeerValue(a, "bgp_sent_open_total"), 1);
   EXPECT_EQ(PeerValue(b, "bgp_received_open_total"), 1);
@@ -279,7 +284,11 @@ TEST_F(BgpMetricsTest, ValuesAfterAKnownSequence) {
 //    CounterValue for the messages, GaugeValue for state and routes);
 //  - docs/sources/metrics.md @ 06110fa8 ("Exported metrics": the per-peer families
 //    bgp_peer_asn/local_asn with router_id, flop_count, out_queue_count, password_set,
-//    remove_private_as, type, uptime, and their descriptions).
+//    remove_private_as, type, uptime, and their descriptions);
+//  - pkg/metrics/metrics.go of the later v3 line (namespace "bgp", BuildFQName), which
+//    serves those per-peer families: flop_count, out_queue_count, uptime, password_set,
+//    remove_private_as and type go through the collector's `send` helper with
+//    prometheus.CounterValue (TYPE counter), asn, local_asn and state are GaugeValue.
 struct GoBgpFamily {
   const char* name;
   MetricType type;
@@ -294,16 +303,16 @@ const GoBgpFamily kGoBgpFamilies[] = {
      "What is the AS number of the peer and its router ID"},
     {"bgp_peer_local_asn", MetricType::Gauge, {"peer", "router_id"},
      "What is the AS number presented to the peer by this router and its ID"},
-    {"bgp_peer_flop_count", MetricType::Gauge, {"peer"}, "Number of flops with the peer"},
-    {"bgp_peer_out_queue_count", MetricType::Gauge, {"peer"},
+    {"bgp_peer_flop_count", MetricType::Counter, {"peer"}, "Number of flops with the peer"},
+    {"bgp_peer_out_queue_count", MetricType::Counter, {"peer"},
      "Length of the outgoing message queue"},
-    {"bgp_peer_password_set", MetricType::Gauge, {"peer"},
+    {"bgp_peer_password_set", MetricType::Counter, {"peer"},
      "Whether the GoBGP peer has been configured (1) for authentication or not (0)"},
-    {"bgp_peer_remove_private_as", MetricType::Gauge, {"peer"},
+    {"bgp_peer_remove_private_as", MetricType::Counter, {"peer"},
      "Do we remove private ASNs from the paths sent to the peer"},
-    {"bgp_peer_type", MetricType::Gauge, {"peer"},
+    {"bgp_peer_type", MetricType::Counter, {"peer"},
      "Type of the BGP peer, internal (0) or external (1)"},
-    {"bgp_peer_uptime", MetricType::Gauge, {"peer"},
+    {"bgp_peer_uptime", MetricType::Counter, {"peer"},
      "For how long the peer has been in its current state"},
     {"bgp_routes_received", MetricType::Gauge, {"peer", "route_family"},
      "Number of routes received from peer"},
