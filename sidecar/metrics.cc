@@ -82,7 +82,7 @@ SyncMetrics::SyncMetrics(const std::vector<std::string>& kinds)
       peer_info_(BuildGauge()
                      .Name("kube_router_bgp_peer_info")
                      .Help("BGP peer info (kube-router's metric): one series per configured "
-                           "peer, value 1")
+                           "peer, 1 when its session is established, else 0")
                      .Register(*registry_)) {
   runs_.Add({{"result", "ok"}});
   runs_.Add({{"result", "error"}});
@@ -122,7 +122,7 @@ void SyncMetrics::UpdatePeers(const std::map<std::string, DesiredPeer>& peers,
     }
     prometheus::Gauge& g = peer_info_.Add(
         {{"address", addr}, {"asn", asn}, {"type", type}, {"state", state}});
-    g.Set(1);
+    g.Set(state == "established" ? 1 : 0);
     fresh.emplace(std::move(key), &g);
   }
   for (auto& [key, g] : peer_gauges_) peer_info_.Remove(g);

@@ -44,8 +44,9 @@ class SyncMetrics {
   // failure it is not looked at.
   void ReconcileDone(bool ok, double seconds, int changes, bool started_bgp,
                      const DesiredState& desired);
-  // kube_router_bgp_peer_info and kbgp_sync_peers_configured: the configured peers with
-  // their session state ("established", ...; "unknown" for a peer missing from states).
+  // kube_router_bgp_peer_info: one series per configured peer with its session state
+  // ("established", ...; "unknown" for a peer missing from states), value 1 when
+  // established and 0 otherwise, as kube-router sets it (its PR #2003).
   void UpdatePeers(const std::map<std::string, DesiredPeer>& peers,
                    const std::map<std::string, std::string>& states);
   // api "bgp" (call: gRPC method) or "kube" (call: the kind listed or watched).
