@@ -24,6 +24,7 @@ See README.md next to this file.
 
 import argparse
 import base64
+import bisect
 import copy
 import datetime
 import http.server
@@ -78,6 +79,14 @@ CONTINUE_EXPIRED = (
     "to retrieve the remainder of the results. Continuing with the provided token results in an "
     "inconsistent list - objects that were created, modified, or deleted between the time the "
     "first chunk was returned and now may show up in the list.")
+
+
+class RawJson:
+    """A response body that is JSON already (bytes)."""
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
 
 
 class ApiError(Exception):
@@ -261,14 +270,26 @@ class Watcher:
 
 
 class Store:
+    """The objects, the global resourceVersion, the history and the watchers.
+
+    Lists are served without copying or re-encoding the store: each kind keeps its current
+    objects by key string (namespace/name, the order of list results) in a sorted index, and
+    each current object's JSON as a list item, encoded once when it is written (stored objects
+    are never mutated: an update stores a new dict). A list at an older resourceVersion (a
+    continue token while objects change, or resourceVersion + limit) overlays the objects that
+    changed since then, taken from the history: its cost grows with the page and the number of
+    changes since that resourceVersion, not with the size of the store."""
+
     def __init__(self, first_rv=100, history_limit=100000):
         self.cond = threading.Condition()
         self.rv = first_rv
         self.compacted_rv = first_rv  # watches/lists from an RV below this one get 410
         self.objects = {k: {} for k in KINDS}
-        self.history = []  # Events with rv > compacted_rv, oldest first
+        self.history = []  # Events with rv > compacted_rv, oldest first (rv ascending)
         self.history_limit = history_limit
         self.watchers = set()
+        self.index = {k: [] for k in KINDS}  # sorted key strings of the current objects
+        self.by_key_str = {k: {} for k in KINDS}  # key string -> _Cached of the current object
 
     # --- mutations (callers must not hold cond)
 
@@ -282,7 +303,7 @@ class Store:
                       "managedFields", "selfLink"):
                 meta.pop(f, None)
             if cur is not None:
-                if _content(cur) == _content(obj):
+                if _same_content(cur, obj):
                     return copy.deepcopy(cur)  # a no-op update writes nothing, as the apiserver
                 cm = cur["metadata"]
                 meta["uid"] = cm["uid"]
@@ -300,6 +321,10 @@ class Store:
             self.rv += 1
             meta["resourceVersion"] = str(self.rv)
             self.objects[info.kind][key] = obj
+            ks = _key_str(key)
+            if cur is None:
+                bisect.insort(self.index[info.kind], ks)
+            self.by_key_str[info.kind][ks] = _Cached(obj)
             self._record(Event(self.rv, info.kind, type_, obj, cur))
             return copy.deepcopy(obj)
 
@@ -311,6 +336,10 @@ class Store:
             if cur is None:
                 raise ApiError(404, "NotFound", '%s "%s" not found' % (info.plural, name),
                                details={"name": name, "kind": info.plural})
+            ks = _key_str(key)
+            index = self.index[info.kind]
+            del index[bisect.bisect_left(index, ks)]
+            del self.by_key_str[info.kind][ks]
             self.rv += 1
             gone = copy.deepcopy(cur)
             gone["metadata"]["resourceVersion"] = str(self.rv)
@@ -357,31 +386,120 @@ class Store:
 
     # --- reads (callers hold cond)
 
-    def state_at(self, kind, rv):
-        """The objects of kind as they were at resourceVersion rv (rolled back through history).
-        Raises 410 when rv is older than the retained history."""
+    def events_after(self, rv):
+        """The retained history events with a resourceVersion above rv, oldest first."""
+        return self.history[bisect.bisect_right(self.history, rv, key=_event_rv):]
+
+    def changes_since(self, kind, rv):
+        """{key string: the object of kind as it was at resourceVersion rv, or None when it did
+        not exist then} for every object written since rv. Raises 410 when rv is older than the
+        retained history."""
         if rv < self.compacted_rv:
             raise expired("too old resource version: %d (%d)" % (rv, self.compacted_rv))
-        state = dict(self.objects[kind])
         info = KINDS[kind]
-        for ev in reversed(self.history):
-            if ev.rv <= rv:
-                break
-            if ev.kind != kind:
+        out = {}
+        for ev in self.events_after(rv):
+            if ev.kind == kind:
+                out.setdefault(_key_str(_key(info, ev.obj)), ev.prev)
+        return out
+
+    def list_page(self, kind, rv, start, flt, limit):
+        """One page of a list of kind as at resourceVersion rv (the current state when rv is
+        the store's): the JSON items (list form) of the objects from key string `start` on that
+        match flt, in key order, at most `limit` of them (0: all); whether more match after
+        them; how many more match (None unless counted: counted without selectors); and the
+        key string of the page's last object. Raises 410 when rv is older than the history."""
+        info = KINDS[kind]
+        index = self.index[kind]
+        current = self.by_key_str[kind]
+        then = self.changes_since(kind, rv) if rv < self.rv else {}
+        lo, hi = start, None
+        if info.namespaced and flt.namespace is not None:  # one namespace: one range of keys
+            lo, hi = max(start, flt.namespace + "/"), flt.namespace + "0"
+        i = bisect.bisect_left(index, lo)
+        j = len(index) if hi is None else bisect.bisect_left(index, hi)
+        gone = sorted(ks for ks, o in then.items()  # deleted since rv: not in the index
+                      if o is not None and ks not in current and ks >= lo
+                      and (hi is None or ks < hi))
+
+        def candidates():  # (key string, object, cached JSON or None) in key order
+            g = 0
+            for p in range(i, j):
+                ks = index[p]
+                while g < len(gone) and gone[g] < ks:
+                    yield gone[g], then[gone[g]], None
+                    g += 1
+                if ks in then:
+                    if then[ks] is not None:
+                        yield ks, then[ks], None
+                else:
+                    c = current[ks]
+                    yield ks, c.obj, c
+            for ks in gone[g:]:
+                yield ks, then[ks], None
+
+        trivial = not flt.has_selectors and flt.name is None and \
+            (flt.namespace is None or not info.namespaced)
+        items, last, more, remaining = [], None, False, None
+        it = candidates()
+        for ks, obj, cached in it:
+            if not trivial and not flt.matches(obj):
                 continue
-            key = _key(info, ev.obj)
-            if ev.prev is None:
-                state.pop(key, None)
+            if limit and len(items) == limit:
+                more = True
+                remaining = 1
+                break
+            items.append(cached.item_json if cached is not None else _item_json(obj))
+            last = ks
+        if more and not flt.has_selectors:
+            if trivial:  # the candidates from the page's end on, by arithmetic
+                added = sum(1 for ks, o in then.items() if o is None and ks in current
+                            and ks > last and (hi is None or ks < hi))
+                after = j - bisect.bisect_right(index, last) - added
+                remaining = after + len(gone) - bisect.bisect_right(gone, last)
             else:
-                state[key] = ev.prev
-        return state
+                remaining += sum(1 for _, obj, _ in it if flt.matches(obj))
+        return items, more, remaining if not flt.has_selectors else None, last
 
 
-def _content(obj):
-    o = copy.deepcopy(obj)
-    for f in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
-        o["metadata"].pop(f, None)
-    return o
+_SERVER_FIELDS = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields")
+
+
+def _same_content(a, b):
+    """Whether two objects are equal but for the fields the server sets."""
+    if a.keys() != b.keys():
+        return False
+    for k, v in a.items():
+        if k != "metadata" and v != b[k]:
+            return False
+    ma, mb = a["metadata"], b["metadata"]
+    return {k: v for k, v in ma.items() if k not in _SERVER_FIELDS} == \
+        {k: v for k, v in mb.items() if k not in _SERVER_FIELDS}
+
+
+def _event_rv(ev):
+    return ev.rv
+
+
+def _item_json(obj):
+    """An object as an item of a typed list (no kind/apiVersion), as JSON bytes."""
+    return json.dumps({k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}).encode()
+
+
+class _Cached:
+    """A current object with its JSON: the list item form (encoded when stored) and the typed
+    form of watch events (encoded when first needed)."""
+    __slots__ = ("obj", "item_json", "_typed_json")
+
+    def __init__(self, obj):
+        self.obj = obj
+        self.item_json = _item_json(obj)
+        self._typed_json = None
+
+    def typed_json(self, info):
+        if self._typed_json is None:
+            self._typed_json = json.dumps(_with_type(info, self.obj)).encode()
+        return self._typed_json
 
 
 def _spec_part(obj):
@@ -515,7 +633,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # --- responses
 
     def send_json(self, code, obj, headers=None):
-        body = (json.dumps(obj) + "\n").encode()
+        if isinstance(obj, RawJson):
+            body = obj.data + b"\n"
+        else:
+            body = (json.dumps(obj) + "\n").encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -649,8 +770,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def _write_chunks(self, lines):
+        """One chunk per line (one watch event each), written in batches of up to 64 KiB."""
+        buf, size = [], 0
+        for data in lines:
+            buf.append(b"%x\r\n%s\r\n" % (len(data), data))
+            size += len(data)
+            if size >= 65536:
+                self.wfile.write(b"".join(buf))
+                buf, size = [], 0
+        if buf:
+            self.wfile.write(b"".join(buf))
+        self.wfile.flush()
+
     def _event(self, type_, obj):
-        self._write_chunk((json.dumps({"type": type_, "object": obj}) + "\n").encode())
+        self._write_chunk(_event_line(type_, obj))
 
     def _watch(self, info, namespace, name, query):
         f = self.fake
@@ -671,7 +805,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         store = f.store
         with store.cond:
             if rv_param in ("", "0") or _truthy(send_initial):
-                initial = [("ADDED", o) for _, o in sorted(store.objects[info.kind].items())
+                cached = store.by_key_str[info.kind]
+                initial = [b'{"type": "ADDED", "object": %s}\n'
+                           % cached[_key_str(k)].typed_json(info)
+                           for k, o in sorted(store.objects[info.kind].items())
                            if flt.matches(o)]
                 initial_end = _truthy(send_initial) and bookmarks
                 start = store.rv
@@ -679,9 +816,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 error = expired("too old resource version: %d (%d)"
                                 % (rv_start, store.compacted_rv))
             else:
-                for ev in store.history:
-                    if ev.rv > rv_start and ev.kind == info.kind:
-                        initial.extend(_convert(ev, flt))
+                for ev in store.events_after(rv_start):
+                    if ev.kind == info.kind:
+                        initial.extend(_event_line(t, _with_type(info, o))
+                                       for t, o in _convert(ev, flt))
                 start = store.rv
             if error is None:
                 store.watchers.add(w)
@@ -696,8 +834,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._event("ERROR", error.status())
                 self._write_chunk(b"")
                 return
-            for type_, obj in initial:
-                self._event(type_, _with_type(info, obj))
+            self._write_chunks(initial)
             if initial_end:
                 self._event("BOOKMARK", _bookmark(info, start, initial_end=True))
             self._watch_loop(w, info, bookmarks, time.monotonic() + timeout)
@@ -754,6 +891,10 @@ def _convert(ev, flt):
         gone["metadata"]["resourceVersion"] = str(ev.rv)
         return [("DELETED", gone)]
     return []
+
+
+def _event_line(type_, obj):
+    return (json.dumps({"type": type_, "object": obj}) + "\n").encode()
 
 
 def _with_type(info, obj):
@@ -1088,7 +1229,6 @@ class FakeKube:
                 elif rv < store.compacted_rv:
                     tok = _encode_continue(-1, start)
                     raise expired(CONTINUE_EXPIRED, list_meta={"continue": tok})
-                state = store.state_at(info.kind, rv)
             elif rv_param in ("", "0") or match == "NotOlderThan" or \
                     (match == "" and limit == 0):
                 want = _parse_rv(rv_param) if rv_param not in ("", "0") else 0
@@ -1102,30 +1242,23 @@ class FakeKube:
                                                         "message": "Too large resource version"}],
                                             "retryAfterSeconds": 1})
                 rv = store.rv
-                state = store.objects[info.kind]
             else:  # Exact, or a resourceVersion with limit: exactly that snapshot
                 rv = _parse_rv(rv_param)
                 if rv > store.rv:
                     raise ApiError(504, "Timeout", "Too large resource version: %d, current: %d"
                                    % (rv, store.rv))
-                state = store.state_at(info.kind, rv)
-            keys = sorted((k for k in state if not start or _key_str(k) >= start),
-                          key=_key_str)
-            items = [copy.deepcopy(state[k]) for k in keys if flt.matches(state[k])]
+            # items of a typed list carry no kind/apiVersion (the cached JSON has none)
+            items, more, remaining, last = store.list_page(info.kind, rv, start, flt, limit)
         meta = {"resourceVersion": str(rv)}
-        if limit and len(items) > limit:
-            rest = len(items) - limit
-            items = items[:limit]
-            last = items[-1]["metadata"]
-            meta["continue"] = _encode_continue(rv, _key_str(
-                (last.get("namespace", "") if info.namespaced else "", last["name"])) + "\x00")
-            if not flt.has_selectors:
-                meta["remainingItemCount"] = rest
-        for o in items:  # items of a typed list carry no kind/apiVersion
-            o.pop("kind", None)
-            o.pop("apiVersion", None)
-        return {"kind": info.list_kind, "apiVersion": info.api_version, "metadata": meta,
-                "items": items}
+        if more:
+            meta["continue"] = _encode_continue(rv, last + "\x00")
+            if remaining is not None:
+                meta["remainingItemCount"] = remaining
+        # The list as json.dumps would write it, with the items' JSON joined in, not re-encoded.
+        head = json.dumps({"kind": info.list_kind, "apiVersion": info.api_version,
+                           "metadata": meta})
+        return RawJson(b"".join((head[:-1].encode(), b', "items": [', b", ".join(items),
+                                 b"]}")))
 
     # --- credentials
 

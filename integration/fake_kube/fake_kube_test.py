@@ -11,6 +11,7 @@ Run: python3 integration/fake_kube/fake_kube_test.py [-v]
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -368,6 +369,103 @@ class FakeKubeTest(unittest.TestCase):
         self.assertEqual((st, bad["reason"]), (400, "BadRequest"))
         st, _, bad = self.c.get("/api/v1/nodes?limit=3&continue=garbage")
         self.assertEqual((st, bad["reason"]), (400, "BadRequest"))
+
+    def test_many_pages_while_objects_change(self):
+        """Lists of hundreds of Services in small pages while Services are added, modified and
+        deleted between the pages: every page comes from the first page's snapshot (objects as
+        they were then, in key order, with the right remainingItemCount), for the whole
+        collection, one namespace and a label selector; a watch from the snapshot's
+        resourceVersion replays every change in order; a watch from 0 gives every object."""
+        rng = random.Random(7)
+        namespaces = ("alpha", "default", "kube-system", "zeta")
+
+        def svc(ns, name, gen):
+            return {"apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": name, "namespace": ns,
+                                 "labels": {"tier": "web" if gen % 3 else "db",
+                                            "gen": str(gen)}},
+                    "spec": {"type": "ClusterIP", "ports": [{"port": 80 + gen % 7}]}}
+
+        names = []
+        for i in range(300):
+            ns = namespaces[i % len(namespaces)]
+            names.append((ns, "svc-%03d" % rng.randrange(1000)))
+            self.fk.apply(svc(ns, names[-1][1], i))
+
+        def item(o):
+            return {k: v for k, v in o.items() if k not in ("kind", "apiVersion")}
+
+        def key(o):
+            return o["metadata"]["namespace"] + "/" + o["metadata"]["name"]
+
+        def churn(step):
+            for _ in range(rng.randrange(1, 6)):
+                ns, name = rng.choice(names)
+                r = rng.random()
+                if r < 0.3:
+                    try:
+                        self.fk.delete("Service", ns, name)
+                    except Exception:  # noqa: BLE001 - deleted already
+                        pass
+                elif r < 0.6:  # a new object, anywhere in the key order
+                    n = (rng.choice(namespaces), "svc-%03d-new%d" % (rng.randrange(1000), step))
+                    names.append(n)
+                    self.fk.apply(svc(n[0], n[1], 1000 + step))
+                else:
+                    self.fk.apply(svc(ns, name, 2000 + step))
+
+        cases = (("/api/v1/services", lambda o: True, True, (13, 50)),
+                 ("/api/v1/namespaces/kube-system/services",
+                  lambda o: o["metadata"]["namespace"] == "kube-system", True, (1, 9)),
+                 ("/api/v1/services?labelSelector=tier%3Dweb",
+                  lambda o: o["metadata"].get("labels", {}).get("tier") == "web", False, (11,)))
+        for path, want_fn, counted, limits in cases:
+            for limit in limits:
+                sep = "&" if "?" in path else "?"
+                first_rv = str(self.fk.resource_version)
+                snapshot = sorted((item(o) for o in self.fk.objects("Service") if want_fn(o)),
+                                  key=key)
+                got, cont, step = [], "", 0
+                while True:
+                    q = "%s%slimit=%d" % (path, sep, limit)
+                    if cont:
+                        q += "&continue=" + urllib.parse.quote(cont)
+                    st, _, body = self.c.get(q)
+                    self.assertEqual(st, 200, body)
+                    self.assertEqual(body["metadata"]["resourceVersion"], first_rv)
+                    got.extend(body["items"])
+                    cont = body["metadata"].get("continue", "")
+                    if counted and cont:
+                        self.assertEqual(body["metadata"]["remainingItemCount"],
+                                         len(snapshot) - len(got), (path, limit, len(got)))
+                    else:
+                        self.assertNotIn("remainingItemCount", body["metadata"])
+                    self.assertEqual(bool(cont), len(got) < len(snapshot), (path, limit))
+                    if not cont:
+                        break
+                    step += 1
+                    churn(step)
+                self.assertEqual(got, snapshot, (path, limit))
+                self.assertGreater(self.fk.resource_version, int(first_rv))
+                # the same snapshot as an exact read, in one page
+                st, _, exact = self.c.get("%s%slimit=100000&resourceVersion=%s"
+                                          % (path, sep, first_rv))
+                self.assertEqual(exact["items"], snapshot)
+
+        # a watch from an old resourceVersion replays the history after it, in order
+        rv0 = int(first_rv)
+        churn(10000)
+        want = [e for e in self.fk.store.events_after(rv0) if e.kind == "Service"]
+        w = self.watch("/api/v1/services?watch=1&resourceVersion=%d" % rv0)
+        evs = [w.next()[1] for _ in want]
+        self.assertEqual([(e["type"], e["object"]["metadata"]["resourceVersion"]) for e in evs],
+                         [(e.type, str(e.rv)) for e in want])
+        # a watch from 0 gives every current object as ADDED, as stored
+        current = self.fk.objects("Service")
+        w = self.watch("/api/v1/services?watch=1&resourceVersion=0")
+        evs = [w.next()[1] for _ in current]
+        self.assertEqual({e["type"] for e in evs}, {"ADDED"})
+        self.assertEqual(sorted((e["object"] for e in evs), key=key), sorted(current, key=key))
 
     def test_expired_continue_is_410_with_inconsistent_token(self):
         ref = doc("list_continue_410_expired.json")
