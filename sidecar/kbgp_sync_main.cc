@@ -221,7 +221,16 @@ int Main(int argc, char** argv) {
       }
     }
     if (!run) continue;
-    if (!nodes.synced() || !services.synced() || !slices.synced()) continue;  // no withdraws yet
+    {
+      // No pass (and so no withdrawals) before every kind is listed once. A reflector's first
+      // list sets synced() and then wakes the loop (Wake takes g_mu), so checking under g_mu
+      // and clearing the flag cannot lose that wake-up, and the loop does not spin meanwhile.
+      std::lock_guard<std::mutex> lock(g_mu);
+      if (!nodes.synced() || !services.synced() || !slices.synced()) {
+        g_dirty = false;
+        continue;
+      }
+    }
     if (flags.debounce > 0) {
       std::this_thread::sleep_for(std::chrono::microseconds(
           static_cast<int64_t>(flags.debounce * 1e6)));

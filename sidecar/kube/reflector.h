@@ -171,10 +171,12 @@ class Reflector {
       rv_ = list_rv;
       count = items_.size();
     }
-    synced_ = true;
+    // The first list completes the cache even when it is empty or equal to nothing: the
+    // main loop waits for every kind's first sync, so it must hear about it.
+    bool first_sync = !synced_.exchange(true);
     LogInfo("kube list", {{"kind", kind_}, {"items", count}, {"rv", list_rv},
                           {"changed", changed ? "yes" : "no"}});
-    if (changed && hooks_.changed) hooks_.changed();
+    if ((changed || first_sync) && hooks_.changed) hooks_.changed();
     return true;
   }
 
