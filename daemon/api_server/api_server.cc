@@ -280,6 +280,17 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
   }
 
   // Runs fn on the core loop and returns its result.
+  // As OnCore, without waiting: the result comes through the future. fn is copied into the
+  // task; what it refers to must outlive the task (wait for the future).
+  template <typename F>
+  auto OnCoreAsync(F fn) -> std::future<std::invoke_result_t<F&>> {
+    using R = std::invoke_result_t<F&>;
+    auto promise = std::make_shared<std::promise<R>>();
+    std::future<R> result = promise->get_future();
+    loop_.Post([promise, f = std::move(fn)]() mutable { promise->set_value(f()); });
+    return result;
+  }
+
   template <typename F>
   auto OnCore(F&& fn) -> std::invoke_result_t<F&> {
     using R = std::invoke_result_t<F&>;
@@ -853,19 +864,36 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     if (!checked.ok()) return ToGrpc(checked);
 
     // Chunks: each core visit builds at most list_chunk paths and returns where it stopped.
+    // The next chunk is built on the core while this thread writes the previous one, so the
+    // core's conversion and gRPC's per-message writes overlap. Each chunk's messages live on
+    // a protobuf arena: freed at once, not message by message.
     std::optional<Prefix> cursor;
     size_t lookup_index = 0;
-    bool done = false;
-    while (!done) {
-      if (ctx->IsCancelled() || shutting_down_) return grpc::Status::CANCELLED;
-      std::vector<apipb::ListPathResponse> chunk;
-      done = OnCore([&] { return ListChunk(q, &lookup_index, &cursor, &chunk); });
-      // One message per destination, written at once. (buffer_hint on all but a chunk's last
-      // write halved a 1M listing for a C++ client but left the gobgp CLI, a Go client,
-      // waiting forever for a 40-route table with gRPC 1.51: not used.)
-      for (auto& r : chunk) {
-        if (!writer->Write(r)) return grpc::Status::CANCELLED;
+    auto build = [&] {
+      auto c = std::make_unique<ListChunkOut>();
+      c->done = ListChunk(q, &lookup_index, &cursor, c.get());
+      return c;
+    };
+    std::future<std::unique_ptr<ListChunkOut>> next = OnCoreAsync(build);
+    // The pending build refers to this frame: wait for it on every way out.
+    struct Drain {
+      std::future<std::unique_ptr<ListChunkOut>>* f;
+      ~Drain() {
+        if (f->valid()) f->wait();
       }
+    } drain{&next};
+    while (true) {
+      std::unique_ptr<ListChunkOut> chunk = next.get();
+      bool done = chunk->done;
+      if (!done && !ctx->IsCancelled() && !shutting_down_) next = OnCoreAsync(build);
+      // One message per destination, each written at once. (buffer_hint on all but a
+      // chunk's last write halved a 1M listing for a C++ client but left the gobgp CLI, a Go
+      // client, waiting forever for a 40-route table with gRPC 1.51: not used.)
+      for (apipb::ListPathResponse* r : chunk->messages) {
+        if (!writer->Write(*r)) return grpc::Status::CANCELLED;
+      }
+      if (done) break;
+      if (ctx->IsCancelled() || shutting_down_) return grpc::Status::CANCELLED;
     }
     return grpc::Status::OK;
   }
@@ -1254,9 +1282,16 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     return false;
   }
 
+  // One chunk of a listing: its messages on an arena, and whether the listing is done.
+  struct ListChunkOut {
+    google::protobuf::Arena arena;
+    std::vector<apipb::ListPathResponse*> messages;
+    bool done = false;
+  };
+
   // Fills `out` with up to list_chunk paths after `cursor`; true when the listing is done.
   bool ListChunk(const ListQuery& q, size_t* lookup_index, std::optional<Prefix>* cursor,
-                 std::vector<apipb::ListPathResponse>* out) {
+                 ListChunkOut* out) {
     if (!server_.started()) return true;
     rib::Rib& rib = *server_.rib();
     // Exact and shorter lookups touch a few prefixes: answered in one visit.
@@ -1272,10 +1307,10 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     size_t budget = options_.list_chunk;
     auto emit = [&](const Prefix& p) -> bool {
-      apipb::ListPathResponse r;
-      if (!BuildEntry(q, peer_id, p, r.mutable_destination())) return true;
-      budget -= std::min<size_t>(budget, static_cast<size_t>(r.destination().paths_size()));
-      out->push_back(std::move(r));
+      auto* r = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
+      if (!BuildEntry(q, peer_id, p, r->mutable_destination())) return true;
+      budget -= std::min<size_t>(budget, static_cast<size_t>(r->destination().paths_size()));
+      out->messages.push_back(r);
       *cursor = p;
       return budget > 0;
     };
@@ -1303,7 +1338,11 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
           take(l.prefix);
         }
       }
-      for (auto& [p, r] : hits) out->push_back(std::move(r));
+      for (auto& [p, r] : hits) {
+        auto* m = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
+        m->Swap(&r);
+        out->messages.push_back(m);
+      }
       return true;
     }
     // Longer-prefix lookups are ranges of the ordered table; several are walked one by one.
