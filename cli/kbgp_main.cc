@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -266,14 +267,34 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
   auto reader = stub->ListPath(&ctx, req);
   apipb::ListPathResponse r;
   int64_t now = Now();
-  std::vector<RouteRow> rows;
+  RouteTable table(o);
   std::vector<SortKey> keys;  // one per row
   std::vector<JsonDestination> jdsts;
+  // Paths with the same attributes (most of a big table: attribute sets are shared) are
+  // decoded once; the key is the attributes' bytes as they came.
+  absl::flat_hash_map<std::string, PathText> cache;
+  std::string key;
   PathText text;
   std::string err;
   size_t ndst = 0;
   bool sorted = true;
   SortKey last{};
+  auto decode = [&](const apipb::Path& p, bool json) -> const PathText& {
+    key.clear();
+    for (const auto& a : p.pattrs()) {
+      absl::StrAppend(&key, a.type_url().size(), ":", a.type_url(), a.value().size(), ":",
+                      a.value());
+    }
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      if (cache.size() > 100000) cache.clear();
+      if (!DecodeAttrs(p.pattrs(), json, &text, &err)) Fail(err);
+      it = cache.emplace(key, text).first;
+    }
+    PathText& cached = it->second;
+    if (!DecodeNlri(p.nlri(), &cached.nlri)) Fail("cannot decode the NLRI " + p.nlri().type_url());
+    return cached;
+  };
   while (reader->Read(&r)) {
     const apipb::Destination& d = r.destination();
     ++ndst;
@@ -282,9 +303,9 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
       jd.prefix = d.prefix();
       jd.paths_json.push_back('[');
       for (int i = 0; i < d.paths_size(); ++i) {
-        if (!DecodePath(d.paths(i), true, &text, &err)) Fail(err);
+        const PathText& pt = decode(d.paths(i), true);
         if (i) jd.paths_json.push_back(',');
-        AppendPathJson(d.paths(i), text, &jd.paths_json);
+        AppendPathJson(d.paths(i), pt, &jd.paths_json);
       }
       jd.paths_json.push_back(']');
       jdsts.push_back(std::move(jd));
@@ -303,8 +324,7 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
     if (ndst > 1 && std::memcmp(k.addr, last.addr, 16) < 0) sorted = false;
     last = k;
     for (const apipb::Path& p : d.paths()) {
-      if (!DecodePath(p, false, &text, &err)) Fail(err);
-      rows.push_back(MakeRouteRow(p, std::move(text), o, now));
+      table.Add(p, decode(p, false), now);
       keys.push_back(k);
     }
   }
@@ -319,23 +339,19 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
     RenderDestinationsJson(jdsts, &out);
     return;
   }
-  if (rows.empty()) {
+  if (table.size() == 0) {
     out.append("Network not in table\n");
     return;
   }
   if (!sorted) {  // GoBGP sorts by the prefix's address bytes
-    std::vector<size_t> idx(rows.size());
-    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    std::vector<uint32_t> idx(table.size());
+    for (uint32_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) {
       return std::memcmp(keys[a].addr, keys[b].addr, 16) < 0;
     });
-    std::vector<RouteRow> s;
-    s.reserve(rows.size());
-    for (size_t i : idx) s.push_back(std::move(rows[i]));
-    rows.swap(s);
+    table.Reorder(idx);
   }
-  out.reserve(rows.size() * 120);
-  RenderRouteTable(rows, o, &out);
+  table.Render(&out);
 }
 
 void ShowRibSummary(const std::string& resource, const std::string& name) {

@@ -188,16 +188,34 @@ std::string FormatTimedelta(int64_t now, int64_t t) {
   u /= 60;
   uint64_t hours = u % 24;
   uint64_t days = u / 24;
-  if (days == 0) return absl::StrFormat("%02d:%02d:%02d", hours, mins, secs);
-  return absl::StrFormat("%dd %02d:%02d:%02d", days, hours, mins, secs);
+  char buf[48];
+  int n = days == 0 ? std::snprintf(buf, sizeof(buf), "%02llu:%02llu:%02llu",
+                                    static_cast<unsigned long long>(hours),
+                                    static_cast<unsigned long long>(mins),
+                                    static_cast<unsigned long long>(secs))
+                    : std::snprintf(buf, sizeof(buf), "%llud %02llu:%02llu:%02llu",
+                                    static_cast<unsigned long long>(days),
+                                    static_cast<unsigned long long>(hours),
+                                    static_cast<unsigned long long>(mins),
+                                    static_cast<unsigned long long>(secs));
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+bool DecodeNlri(const google::protobuf::Any& nlri, std::string* out) {
+  out->clear();
+  return NlriString(nlri, out);
 }
 
 bool DecodePath(const apipb::Path& path, bool want_json, PathText* out, std::string* error) {
-  out->nlri.clear();
-  if (!NlriString(path.nlri(), &out->nlri)) {
+  if (!DecodeNlri(path.nlri(), &out->nlri)) {
     *error = absl::StrCat("cannot decode the NLRI ", path.nlri().type_url());
     return false;
   }
+  return DecodeAttrs(path.pattrs(), want_json, out, error);
+}
+
+bool DecodeAttrs(const google::protobuf::RepeatedPtrField<google::protobuf::Any>& pattrs,
+                 bool want_json, PathText* out, std::string* error) {
   bool have_nh = false;
   bool have_as = false;
   std::vector<std::string> column;
@@ -205,7 +223,7 @@ bool DecodePath(const apipb::Path& path, bool want_json, PathText* out, std::str
   j.clear();
   if (want_json) j.push_back('[');
   bool first_json = true;
-  for (const google::protobuf::Any& any : path.pattrs()) {
+  for (const google::protobuf::Any& any : pattrs) {
     absl::string_view t = TypeName(any);
     std::string text;
     std::string js;
@@ -446,38 +464,72 @@ bool DecodePath(const apipb::Path& path, bool want_json, PathText* out, std::str
   return true;
 }
 
-RouteRow MakeRouteRow(const apipb::Path& path, PathText&& text, const RouteTableOptions& o,
-                      int64_t now) {
-  RouteRow r;
-  if (path.stale()) r.marker += "S";
+void RouteTable::Add(const apipb::Path& path, const PathText& text, int64_t now) {
+  Row r;
+  r.offset = text_.size();
+  auto put = [&](int f, absl::string_view v) {
+    text_.append(v.data(), v.size());
+    r.len[f] = static_cast<uint32_t>(v.size());
+    width_[f] = std::max(width_[f], v.size());
+  };
+  char marker[8];
+  size_t m = 0;
+  if (path.stale()) marker[m++] = 'S';
   if (path.has_validation()) {
     switch (path.validation().state()) {
-      case apipb::Validation::STATE_NOT_FOUND: r.marker += "N"; break;
-      case apipb::Validation::STATE_VALID: r.marker += "V"; break;
-      case apipb::Validation::STATE_INVALID: r.marker += "I"; break;
+      case apipb::Validation::STATE_NOT_FOUND: marker[m++] = 'N'; break;
+      case apipb::Validation::STATE_VALID: marker[m++] = 'V'; break;
+      case apipb::Validation::STATE_INVALID: marker[m++] = 'I'; break;
       default: break;
     }
   }
-  if (o.show_best) r.marker += (path.best() && !path.is_nexthop_invalid()) ? "*>" : "* ";
-  if (o.show_id == RouteTableOptions::Id::kReceive) r.id = absl::StrCat(path.identifier());
-  if (o.show_id == RouteTableOptions::Id::kSend) r.id = absl::StrCat(path.local_identifier());
-  r.network = std::move(text.nlri);
-  r.next_hop = std::move(text.next_hop);
-  r.as_path = std::move(text.as_path);
-  if (o.show_age) r.age = FormatTimedelta(now, path.age().seconds());
-  r.attrs = std::move(text.attrs);
-  return r;
+  if (o_.show_best) {
+    marker[m++] = '*';
+    marker[m++] = (path.best() && !path.is_nexthop_invalid()) ? '>' : ' ';
+  }
+  put(kMarker, absl::string_view(marker, m));
+  if (o_.show_id == RouteTableOptions::Id::kReceive) {
+    put(kId, absl::StrCat(path.identifier()));
+  } else if (o_.show_id == RouteTableOptions::Id::kSend) {
+    put(kId, absl::StrCat(path.local_identifier()));
+  } else {
+    put(kId, "");
+  }
+  put(kNetwork, text.nlri);
+  put(kNextHop, text.next_hop);
+  put(kAsPath, text.as_path);
+  if (o_.show_age) {
+    // Most paths of a big table share their age: format each distinct one once.
+    if (path.age().seconds() != last_age_ || last_age_text_.empty()) {
+      last_age_ = path.age().seconds();
+      last_age_text_ = FormatTimedelta(now, last_age_);
+    }
+    put(kAge, last_age_text_);
+  } else {
+    put(kAge, "");
+  }
+  put(kAttrs, text.attrs);
+  rows_.push_back(r);
 }
 
-void RenderRouteTable(const std::vector<RouteRow>& rows, const RouteTableOptions& o,
-                      std::string* out) {
-  size_t w_net = 20, w_nh = 20, w_as = 20;
-  for (const RouteRow& r : rows) {
-    w_net = std::max(w_net, r.network.size());
-    w_nh = std::max(w_nh, r.next_hop.size());
-    w_as = std::max(w_as, r.as_path.size());
-  }
-  bool id = o.show_id != RouteTableOptions::Id::kNone;
+absl::string_view RouteTable::Get(const Row& r, int f) const {
+  uint64_t off = r.offset;
+  for (int i = 0; i < f; ++i) off += r.len[i];
+  return absl::string_view(text_.data() + off, r.len[f]);
+}
+
+void RouteTable::Reorder(const std::vector<uint32_t>& order) {
+  std::vector<Row> rows;
+  rows.reserve(rows_.size());
+  for (uint32_t i : order) rows.push_back(rows_[i]);
+  rows_.swap(rows);
+}
+
+void RouteTable::Render(std::string* out) const {
+  size_t w_net = std::max<size_t>(20, width_[kNetwork]);
+  size_t w_nh = std::max<size_t>(20, width_[kNextHop]);
+  size_t w_as = std::max<size_t>(20, width_[kAsPath]);
+  bool id = o_.show_id != RouteTableOptions::Id::kNone;
   auto line = [&](absl::string_view marker, absl::string_view idv, absl::string_view net,
                   absl::string_view nh, absl::string_view as, absl::string_view age,
                   absl::string_view attrs) {
@@ -492,16 +544,19 @@ void RenderRouteTable(const std::vector<RouteRow>& rows, const RouteTableOptions
     out->push_back(' ');
     PadRight(out, as, w_as);
     out->push_back(' ');
-    if (o.show_age) {
+    if (o_.show_age) {
       PadRight(out, age, 10);
       out->push_back(' ');
     }
     out->append(attrs.data(), attrs.size());
     out->push_back('\n');
   };
+  out->reserve(out->size() + text_.size() + rows_.size() * (w_net + w_nh + w_as + 24));
   line("", "ID", "Network", "Next Hop", "AS_PATH", "Age", "Attrs");
-  for (const RouteRow& r : rows) line(r.marker, r.id, r.network, r.next_hop, r.as_path, r.age,
-                                      r.attrs);
+  for (const Row& r : rows_) {
+    line(Get(r, kMarker), Get(r, kId), Get(r, kNetwork), Get(r, kNextHop), Get(r, kAsPath),
+         Get(r, kAge), Get(r, kAttrs));
+  }
 }
 
 void AppendPathJson(const apipb::Path& path, const PathText& text, std::string* out) {

@@ -75,15 +75,15 @@ apipb::Path MakePath(const std::string& prefix, uint32_t len, const std::string&
 constexpr int64_t kNow = 1700000000;
 
 std::string Table(const std::vector<apipb::Path>& paths, RouteTableOptions o) {
-  std::vector<RouteRow> rows;
+  RouteTable table(o);
   for (const auto& p : paths) {
     PathText t;
     std::string err;
     EXPECT_TRUE(DecodePath(p, false, &t, &err)) << err;
-    rows.push_back(MakeRouteRow(p, std::move(t), o, kNow));
+    table.Add(p, t, kNow);
   }
   std::string out;
-  RenderRouteTable(rows, o, &out);
+  table.Render(&out);
   return out;
 }
 
