@@ -18,12 +18,24 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '<': case '>': case '&':
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '<':
+      case '>':
+      case '&':
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
         out->push_back(kHex[c & 15]);
@@ -94,21 +106,30 @@ bool IsZero(const gp::Message& m, const gp::FieldDescriptor* f) {
   if (f->cpp_type() == gp::FieldDescriptor::CPPTYPE_MESSAGE) return !r->HasField(m, f);
   if (f->containing_oneof() != nullptr && !r->HasField(m, f)) return true;
   switch (f->cpp_type()) {
-    case gp::FieldDescriptor::CPPTYPE_INT32: return r->GetInt32(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_INT64: return r->GetInt64(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_UINT32: return r->GetUInt32(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_UINT64: return r->GetUInt64(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_DOUBLE: return r->GetDouble(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_FLOAT: return r->GetFloat(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_BOOL: return !r->GetBool(m, f);
-    case gp::FieldDescriptor::CPPTYPE_ENUM: return r->GetEnumValue(m, f) == 0;
-    case gp::FieldDescriptor::CPPTYPE_STRING: return r->GetString(m, f).empty();
-    default: return false;
+    case gp::FieldDescriptor::CPPTYPE_INT32:
+      return r->GetInt32(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_INT64:
+      return r->GetInt64(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_UINT32:
+      return r->GetUInt32(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_UINT64:
+      return r->GetUInt64(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_DOUBLE:
+      return r->GetDouble(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_FLOAT:
+      return r->GetFloat(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_BOOL:
+      return !r->GetBool(m, f);
+    case gp::FieldDescriptor::CPPTYPE_ENUM:
+      return r->GetEnumValue(m, f) == 0;
+    case gp::FieldDescriptor::CPPTYPE_STRING:
+      return r->GetString(m, f).empty();
+    default:
+      return false;
   }
 }
 
-void AppendValue(const gp::Message& m, const gp::FieldDescriptor* f, int index,
-                 std::string* out) {
+void AppendValue(const gp::Message& m, const gp::FieldDescriptor* f, int index, std::string* out) {
   const gp::Reflection* r = m.GetReflection();
   bool rep = index >= 0;
   switch (f->cpp_type()) {

@@ -86,24 +86,42 @@ void Flush() {
 
 const char* GoCode(grpc::StatusCode c) {
   switch (c) {
-    case grpc::OK: return "OK";
-    case grpc::CANCELLED: return "Canceled";
-    case grpc::UNKNOWN: return "Unknown";
-    case grpc::INVALID_ARGUMENT: return "InvalidArgument";
-    case grpc::DEADLINE_EXCEEDED: return "DeadlineExceeded";
-    case grpc::NOT_FOUND: return "NotFound";
-    case grpc::ALREADY_EXISTS: return "AlreadyExists";
-    case grpc::PERMISSION_DENIED: return "PermissionDenied";
-    case grpc::RESOURCE_EXHAUSTED: return "ResourceExhausted";
-    case grpc::FAILED_PRECONDITION: return "FailedPrecondition";
-    case grpc::ABORTED: return "Aborted";
-    case grpc::OUT_OF_RANGE: return "OutOfRange";
-    case grpc::UNIMPLEMENTED: return "Unimplemented";
-    case grpc::INTERNAL: return "Internal";
-    case grpc::UNAVAILABLE: return "Unavailable";
-    case grpc::DATA_LOSS: return "DataLoss";
-    case grpc::UNAUTHENTICATED: return "Unauthenticated";
-    default: return "Unknown";
+    case grpc::OK:
+      return "OK";
+    case grpc::CANCELLED:
+      return "Canceled";
+    case grpc::UNKNOWN:
+      return "Unknown";
+    case grpc::INVALID_ARGUMENT:
+      return "InvalidArgument";
+    case grpc::DEADLINE_EXCEEDED:
+      return "DeadlineExceeded";
+    case grpc::NOT_FOUND:
+      return "NotFound";
+    case grpc::ALREADY_EXISTS:
+      return "AlreadyExists";
+    case grpc::PERMISSION_DENIED:
+      return "PermissionDenied";
+    case grpc::RESOURCE_EXHAUSTED:
+      return "ResourceExhausted";
+    case grpc::FAILED_PRECONDITION:
+      return "FailedPrecondition";
+    case grpc::ABORTED:
+      return "Aborted";
+    case grpc::OUT_OF_RANGE:
+      return "OutOfRange";
+    case grpc::UNIMPLEMENTED:
+      return "Unimplemented";
+    case grpc::INTERNAL:
+      return "Internal";
+    case grpc::UNAVAILABLE:
+      return "Unavailable";
+    case grpc::DATA_LOSS:
+      return "DataLoss";
+    case grpc::UNAUTHENTICATED:
+      return "Unauthenticated";
+    default:
+      return "Unknown";
   }
 }
 
@@ -131,7 +149,8 @@ void Connect() {
     grpc::SslCredentialsOptions o;
     if (!g.ca_file.empty()) {
       std::ifstream f(g.ca_file);
-      if (!f) Usage(absl::StrCat("cannot read the CA file ", g.ca_file, ": give --tls-ca-file PATH"));
+      if (!f)
+        Usage(absl::StrCat("cannot read the CA file ", g.ca_file, ": give --tls-ca-file PATH"));
       std::stringstream ss;
       ss << f.rdbuf();
       o.pem_root_certs = ss.str();
@@ -195,8 +214,8 @@ void ShowNeighbors() {
     out.append("]\n");
     return;
   }
-  RenderNeighbors(std::move(l), g.family.empty() ? "" : FamilyName(FamilyOr(V4())), Now(),
-                  g.quiet, &out);
+  RenderNeighbors(std::move(l), g.family.empty() ? "" : FamilyName(FamilyOr(V4())), Now(), g.quiet,
+                  &out);
 }
 
 void ShowNeighbor(const std::string& addr) {
@@ -509,9 +528,12 @@ void ModAssignment(const std::string& name, const std::string& dir, const std::s
       if (i + 1 >= args.size()) Fail("specify default action [accept|reject]");
       std::string v = args[i + 1];
       std::transform(v.begin(), v.end(), v.begin(), ::tolower);
-      if (v == "accept") a.set_default_action(apipb::ACCEPT);
-      else if (v == "reject") a.set_default_action(apipb::REJECT);
-      else Fail("invalid default action");
+      if (v == "accept")
+        a.set_default_action(apipb::ACCEPT);
+      else if (v == "reject")
+        a.set_default_action(apipb::REJECT);
+      else
+        Fail("invalid default action");
       args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
       break;
     }
@@ -546,15 +568,15 @@ std::string Match(const std::string& word, const std::vector<std::string>& cmds,
   for (const auto& c : cmds) {
     if (absl::StartsWith(c, word)) {
       if (!found.empty()) {
-        Usage(absl::StrCat("ambiguous command \"", word, "\" for \"", where, "\"; one of: ",
-                           absl::StrJoin(cmds, ", ")));
+        Usage(absl::StrCat("ambiguous command \"", word, "\" for \"", where,
+                           "\"; one of: ", absl::StrJoin(cmds, ", ")));
       }
       found = c;
     }
   }
   if (found.empty()) {
-    Usage(absl::StrCat("unknown command \"", word, "\" for \"", where, "\"; one of: ",
-                       absl::StrJoin(cmds, ", "), " (kbgp --help)"));
+    Usage(absl::StrCat("unknown command \"", word, "\" for \"", where,
+                       "\"; one of: ", absl::StrJoin(cmds, ", "), " (kbgp --help)"));
   }
   return found;
 }
@@ -613,8 +635,9 @@ void CmdNeighbor(std::vector<std::string> a) {
   }
   if (a.size() == 1) return ShowNeighbor(a[0]);
   std::string addr = a[0];
-  std::string c = Match(a[1], {"local", "adj-in", "adj-out", "reset", "softreset", "softresetin",
-                               "softresetout", "shutdown", "enable", "disable", "policy"},
+  std::string c = Match(a[1],
+                        {"local", "adj-in", "adj-out", "reset", "softreset", "softresetin",
+                         "softresetout", "shutdown", "enable", "disable", "policy"},
                         "kbgp neighbor " + addr);
   std::vector<std::string> rest(a.begin() + 2, a.end());
   bool all = addr == "all" && (c == "reset" || c == "softreset" || c == "softresetin" ||
@@ -764,8 +787,10 @@ void ShowStatements(const std::vector<std::string>& args) {
   }
   if (g.json) return JsonList(l);
   for (const auto& s : l) {
-    if (g.quiet) absl::StrAppend(&out, s.name(), "\n");
-    else RenderStatement(0, s, &out);
+    if (g.quiet)
+      absl::StrAppend(&out, s.name(), "\n");
+    else
+      RenderStatement(0, s, &out);
   }
 }
 
@@ -785,11 +810,12 @@ void AddOrDelStatement(const std::string& op, const apipb::Statement& st, bool a
 }
 
 void CmdPolicy(std::vector<std::string> a) {
-  static const std::vector<std::string> kSets = {"prefix", "neighbor", "as-path", "community",
-                                                 "ext-community", "large-community"};
+  static const std::vector<std::string> kSets = {"prefix",    "neighbor",      "as-path",
+                                                 "community", "ext-community", "large-community"};
   if (a.empty()) return ShowPolicies(a);
   if (a[0] == "add" || a[0] == "del") {
-    if (a.size() < 2) Fail(absl::StrCat("usage: kbgp policy ", a[0], " <name> [<statement name>...]"));
+    if (a.size() < 2)
+      Fail(absl::StrCat("usage: kbgp policy ", a[0], " <name> [<statement name>...]"));
     apipb::Policy p;
     p.set_name(a[1]);
     for (size_t i = 2; i < a.size(); ++i) p.add_statements()->set_name(a[i]);
@@ -810,7 +836,8 @@ void CmdPolicy(std::vector<std::string> a) {
   for (const auto& s : kSets) {
     if (a[0] != s) continue;
     if (a.size() >= 2 && (a[1] == "add" || a[1] == "del")) {
-      if (a.size() < 3) Fail(absl::StrCat("usage: kbgp policy ", s, " ", a[1], " <name> [<item>...]"));
+      if (a.size() < 3)
+        Fail(absl::StrCat("usage: kbgp policy ", s, " ", a[1], " <name> [<item>...]"));
       std::vector<std::string> rest(a.begin() + 2, a.end());
       absl::StatusOr<apipb::DefinedSet> d = ParseDefinedSet(s, rest);
       if (!d.ok()) Fail(std::string(d.status().message()));
@@ -839,8 +866,9 @@ void CmdPolicy(std::vector<std::string> a) {
     if (a.size() < 2) return ShowStatements(a);
     std::string name = a[0];
     std::string op = Match(a[1], {"add", "del"}, "kbgp policy statement " + name);
-    if (a.size() < 3) Fail(absl::StrCat("usage: kbgp policy statement ", name, " ", op,
-                                        " { condition | action } ..."));
+    if (a.size() < 3)
+      Fail(absl::StrCat("usage: kbgp policy statement ", name, " ", op,
+                        " { condition | action } ..."));
     std::string what = Match(a[2], {"condition", "action"}, "kbgp policy statement NAME " + op);
     std::vector<std::string> rest(a.begin() + 3, a.end());
     absl::StatusOr<apipb::Statement> st =
@@ -913,8 +941,8 @@ void CmdMonitor(std::vector<std::string> a) {
         if (!s.conf().neighbor_interface().empty()) {
           absl::StrAppend(&addr, "(", s.conf().neighbor_interface(), ")");
         }
-        absl::StrAppend(&out, Rfc3339Now(), " [NEIGH] ", addr, " fsm: ",
-                        apipb::PeerState::SessionState_Name(s.state().session_state()),
+        absl::StrAppend(&out, Rfc3339Now(), " [NEIGH] ", addr,
+                        " fsm: ", apipb::PeerState::SessionState_Name(s.state().session_state()),
                         " admin: ", apipb::PeerState::AdminState_Name(s.state().admin_state()),
                         "\n");
       }
@@ -929,8 +957,9 @@ void CmdMonitor(std::vector<std::string> a) {
 void CmdMrt(std::vector<std::string> a) {
   if (a.size() < 3 || Match(a[0], {"inject"}, "kbgp mrt") != "inject" ||
       Match(a[1], {"global"}, "kbgp mrt inject") != "global") {
-    Usage("usage: kbgp mrt inject global FILE [--count N] [--skip N] [--only-best] "
-          "[--no-ipv4] [--no-ipv6] [--nexthop ADDR]");
+    Usage(
+        "usage: kbgp mrt inject global FILE [--count N] [--skip N] [--only-best] "
+        "[--no-ipv4] [--no-ipv6] [--nexthop ADDR]");
   }
   std::string file = a[2];
   if (a.size() > 3 && !absl::SimpleAtoi(a[3], &g.mrt_count)) Usage("bad count: " + a[3]);
@@ -996,9 +1025,10 @@ void CmdMrt(std::vector<std::string> a) {
 // ---- log-level
 
 void CmdLogLevel(const std::vector<std::string>& a) {
-  if (a.empty()) Usage("usage: kbgp log-level { panic | fatal | error | warn | info | debug | trace }");
-  std::string l = Match(a[0], {"panic", "fatal", "error", "warn", "info", "debug", "trace"},
-                        "kbgp log-level");
+  if (a.empty())
+    Usage("usage: kbgp log-level { panic | fatal | error | warn | info | debug | trace }");
+  std::string l =
+      Match(a[0], {"panic", "fatal", "error", "warn", "info", "debug", "trace"}, "kbgp log-level");
   apipb::SetLogLevelRequest req;
   req.set_level(l == "panic"   ? apipb::SetLogLevelRequest::PANIC
                 : l == "fatal" ? apipb::SetLogLevelRequest::FATAL
@@ -1108,9 +1138,9 @@ int Run(int argc, char** argv) {
     std::fputs(kHelp, stdout);
     return 0;
   }
-  std::string c = Match(args[0], {"global", "neighbor", "policy", "monitor", "mrt", "log-level",
-                                  "completion"},
-                        "kbgp");
+  std::string c =
+      Match(args[0], {"global", "neighbor", "policy", "monitor", "mrt", "log-level", "completion"},
+            "kbgp");
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (c == "completion") {
     if (rest.size() != 1 || (rest[0] != "bash" && rest[0] != "zsh")) {
@@ -1120,12 +1150,18 @@ int Run(int argc, char** argv) {
     return 0;
   }
   Connect();
-  if (c == "global") CmdGlobal(rest);
-  else if (c == "neighbor") CmdNeighbor(rest);
-  else if (c == "policy") CmdPolicy(rest);
-  else if (c == "monitor") CmdMonitor(rest);
-  else if (c == "mrt") CmdMrt(rest);
-  else if (c == "log-level") CmdLogLevel(rest);
+  if (c == "global")
+    CmdGlobal(rest);
+  else if (c == "neighbor")
+    CmdNeighbor(rest);
+  else if (c == "policy")
+    CmdPolicy(rest);
+  else if (c == "monitor")
+    CmdMonitor(rest);
+  else if (c == "mrt")
+    CmdMrt(rest);
+  else if (c == "log-level")
+    CmdLogLevel(rest);
   Flush();
   return 0;
 }

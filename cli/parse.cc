@@ -86,8 +86,10 @@ absl::StatusOr<ParsedPrefix> ParsePrefix(absl::string_view s) {
   }
   for (int i = 0; i < bytes; ++i) {
     int keep = static_cast<int>(len) - i * 8;
-    if (keep <= 0) buf[i] = 0;
-    else if (keep < 8) buf[i] &= static_cast<unsigned char>(0xff << (8 - keep));
+    if (keep <= 0)
+      buf[i] = 0;
+    else if (keep < 8)
+      buf[i] &= static_cast<unsigned char>(0xff << (8 - keep));
   }
   char text[INET6_ADDRSTRLEN];
   inet_ntop(p.v6 ? AF_INET6 : AF_INET, buf, text, sizeof(text));
@@ -112,12 +114,20 @@ absl::StatusOr<uint32_t> ParseCommunity(absl::string_view s) {
   }
   if (ParseU32(s, &v)) return v;
   static const std::pair<const char*, uint32_t> kNames[] = {
-      {"internet", 0x00000000}, {"planned-shut", 0xffff0000}, {"accept-own", 0xffff0001},
-      {"route-filter-translated-v4", 0xffff0002}, {"route-filter-v4", 0xffff0003},
-      {"route-filter-translated-v6", 0xffff0004}, {"route-filter-v6", 0xffff0005},
-      {"llgr-stale", 0xffff0006}, {"no-llgr", 0xffff0007}, {"blackhole", 0xffff029a},
-      {"no-export", 0xffffff01}, {"no-advertise", 0xffffff02},
-      {"no-export-subconfed", 0xffffff03}, {"no-peer", 0xffffff04}};
+      {"internet", 0x00000000},
+      {"planned-shut", 0xffff0000},
+      {"accept-own", 0xffff0001},
+      {"route-filter-translated-v4", 0xffff0002},
+      {"route-filter-v4", 0xffff0003},
+      {"route-filter-translated-v6", 0xffff0004},
+      {"route-filter-v6", 0xffff0005},
+      {"llgr-stale", 0xffff0006},
+      {"no-llgr", 0xffff0007},
+      {"blackhole", 0xffff029a},
+      {"no-export", 0xffffff01},
+      {"no-advertise", 0xffffff02},
+      {"no-export-subconfed", 0xffffff03},
+      {"no-peer", 0xffffff04}};
   std::string lower = absl::AsciiStrToLower(s);
   for (const auto& [name, value] : kNames) {
     if (lower == name) return value;
@@ -167,7 +177,8 @@ absl::Status ParseExtCommunities(const std::vector<std::string>& args,
   size_t i = 0;
   while (i < args.size()) {
     if (args[i] != "rt") {
-      return Invalid(absl::StrCat("failed to parse [", args[i], "]: kbgp takes `rt <RT>...` "
+      return Invalid(absl::StrCat("failed to parse [", args[i],
+                                  "]: kbgp takes `rt <RT>...` "
                                   "extended communities here"));
     }
     ++i;
@@ -227,8 +238,10 @@ absl::StatusOr<apipb::Path> ParsePath(const apipb::Family& family, std::vector<s
   apipb::OriginAttribute origin;
   origin.set_origin(2);
   if (auto v = Extract(&args, "origin")) {
-    if (*v == "igp") origin.set_origin(0);
-    else if (*v == "egp") origin.set_origin(1);
+    if (*v == "igp")
+      origin.set_origin(0);
+    else if (*v == "egp")
+      origin.set_origin(1);
     else if (*v != "incomplete") {
       return Invalid(absl::StrCat("invalid origin type. expect [igp|egp|incomplete] but ", *v));
     }
@@ -349,15 +362,23 @@ absl::StatusOr<apipb::Peer> ParseNeighbor(absl::string_view cmd,
                                           const std::vector<std::string>& args) {
   std::string usage = absl::StrCat("usage: kbgp neighbor ", cmd, " <neighbor-address>");
   if (cmd == "add") {
-    absl::StrAppend(&usage, " as <VALUE> [ local-as <VALUE> | family <address-families-list> | "
-                            "route-reflector-client [<cluster-id>] | route-server-client | "
-                            "allow-own-as <num> | remove-private-as (all|replace) | "
-                            "replace-peer-as | ebgp-multihop-ttl <ttl> ]");
+    absl::StrAppend(&usage,
+                    " as <VALUE> [ local-as <VALUE> | family <address-families-list> | "
+                    "route-reflector-client [<cluster-id>] | route-server-client | "
+                    "allow-own-as <num> | remove-private-as (all|replace) | "
+                    "replace-peer-as | ebgp-multihop-ttl <ttl> ]");
   }
-  static const std::pair<const char*, int> kParams[] = {
-      {"as", 1}, {"local-as", 1}, {"family", 1}, {"vrf", 1}, {"route-reflector-client", 3},
-      {"route-server-client", 0}, {"allow-own-as", 1}, {"remove-private-as", 1},
-      {"replace-peer-as", 0}, {"ebgp-multihop-ttl", 1}, {"interface", 1}};
+  static const std::pair<const char*, int> kParams[] = {{"as", 1},
+                                                        {"local-as", 1},
+                                                        {"family", 1},
+                                                        {"vrf", 1},
+                                                        {"route-reflector-client", 3},
+                                                        {"route-server-client", 0},
+                                                        {"allow-own-as", 1},
+                                                        {"remove-private-as", 1},
+                                                        {"replace-peer-as", 0},
+                                                        {"ebgp-multihop-ttl", 1},
+                                                        {"interface", 1}};
   std::map<std::string, std::vector<std::string>> m;
   std::string key;
   for (const std::string& a : args) {
@@ -376,7 +397,8 @@ absl::StatusOr<apipb::Peer> ParseNeighbor(absl::string_view cmd,
     if (k.empty()) continue;
     for (const auto& [name, kind] : kParams) {
       if (k != name) continue;
-      if ((kind == 0 && !v.empty()) || (kind == 1 && v.size() != 1) || (kind == 3 && v.size() > 1)) {
+      if ((kind == 0 && !v.empty()) || (kind == 1 && v.size() != 1) ||
+          (kind == 3 && v.size() > 1)) {
         return Invalid(usage);
       }
     }
@@ -419,8 +441,9 @@ absl::StatusOr<apipb::Peer> ParseNeighbor(absl::string_view cmd,
       } else if (f == "ipv6-unicast") {
         fam.set_afi(apipb::Family::AFI_IP6);
       } else {
-        return Invalid(absl::StrCat(f, " isn't a valid route family name (kbgp takes "
-                                       "ipv4-unicast, ipv6-unicast)"));
+        return Invalid(absl::StrCat(f,
+                                    " isn't a valid route family name (kbgp takes "
+                                    "ipv4-unicast, ipv6-unicast)"));
       }
       fam.set_safi(apipb::Family::SAFI_UNICAST);
       *peer.add_afi_safis()->mutable_config()->mutable_family() = fam;
@@ -444,9 +467,12 @@ absl::StatusOr<apipb::Peer> ParseNeighbor(absl::string_view cmd,
   }
   if (m.count("remove-private-as")) {
     const std::string& o = m["remove-private-as"][0];
-    if (o == "all") peer.mutable_conf()->set_remove_private(apipb::REMOVE_ALL);
-    else if (o == "replace") peer.mutable_conf()->set_remove_private(apipb::REPLACE);
-    else return Invalid("invalid remove-private-as value: all or replace");
+    if (o == "all")
+      peer.mutable_conf()->set_remove_private(apipb::REMOVE_ALL);
+    else if (o == "replace")
+      peer.mutable_conf()->set_remove_private(apipb::REPLACE);
+    else
+      return Invalid("invalid remove-private-as value: all or replace");
   }
   if (m.count("replace-peer-as")) peer.mutable_conf()->set_replace_peer_asn(true);
   if (m.count("ebgp-multihop-ttl")) {
@@ -496,10 +522,10 @@ absl::StatusOr<apipb::DefinedSet> ParseDefinedSet(absl::string_view type,
     }
   } else if (type == "as-path" || type == "community" || type == "ext-community" ||
              type == "large-community") {
-    d.set_defined_type(type == "as-path"           ? apipb::AS_PATH
-                       : type == "community"       ? apipb::COMMUNITY
-                       : type == "ext-community"   ? apipb::EXT_COMMUNITY
-                                                   : apipb::LARGE_COMMUNITY);
+    d.set_defined_type(type == "as-path"         ? apipb::AS_PATH
+                       : type == "community"     ? apipb::COMMUNITY
+                       : type == "ext-community" ? apipb::EXT_COMMUNITY
+                                                 : apipb::LARGE_COMMUNITY);
     for (const std::string& a : rest) {
       if (type == "as-path") {
         try {
@@ -523,7 +549,8 @@ absl::StatusOr<apipb::Statement> ParseCondition(absl::string_view name, absl::st
   apipb::Conditions* c = st.mutable_conditions();
   std::string usage = absl::StrCat("usage: kbgp policy statement ", name, " ", op, " condition");
   if (args.empty()) {
-    return Invalid(absl::StrCat(usage, " { prefix | neighbor | as-path | community | "
+    return Invalid(absl::StrCat(usage,
+                                " { prefix | neighbor | as-path | community | "
                                 "ext-community | large-community | as-path-length | rpki | "
                                 "route-type | next-hop-in-list | afi-safi-in }"));
   }
@@ -536,10 +563,14 @@ absl::StatusOr<apipb::Statement> ParseCondition(absl::string_view name, absl::st
     m->set_name(args[0]);
     if (args.size() == 1) return absl::OkStatus();
     std::string t = absl::AsciiStrToLower(args[1]);
-    if (t == "any") m->set_type(apipb::MatchSet::ANY);
-    else if (t == "invert") m->set_type(apipb::MatchSet::INVERT);
-    else if (t == "all" && allow_all) m->set_type(apipb::MatchSet::ALL);
-    else return Invalid(u);
+    if (t == "any")
+      m->set_type(apipb::MatchSet::ANY);
+    else if (t == "invert")
+      m->set_type(apipb::MatchSet::INVERT);
+    else if (t == "all" && allow_all)
+      m->set_type(apipb::MatchSet::ALL);
+    else
+      return Invalid(u);
     return absl::OkStatus();
   };
   absl::Status s;
@@ -561,38 +592,54 @@ absl::StatusOr<apipb::Statement> ParseCondition(absl::string_view name, absl::st
     if (args.size() < 2 || !ParseU32(args[0], &len)) return Invalid(u);
     c->mutable_as_path_length()->set_length(len);
     std::string t = absl::AsciiStrToLower(args[1]);
-    if (t == "eq") c->mutable_as_path_length()->set_type(apipb::AsPathLength::EQ);
-    else if (t == "ge") c->mutable_as_path_length()->set_type(apipb::AsPathLength::GE);
-    else if (t == "le") c->mutable_as_path_length()->set_type(apipb::AsPathLength::LE);
-    else return Invalid(u);
+    if (t == "eq")
+      c->mutable_as_path_length()->set_type(apipb::AsPathLength::EQ);
+    else if (t == "ge")
+      c->mutable_as_path_length()->set_type(apipb::AsPathLength::GE);
+    else if (t == "le")
+      c->mutable_as_path_length()->set_type(apipb::AsPathLength::LE);
+    else
+      return Invalid(u);
   } else if (typ == "rpki") {
     std::string u = absl::StrCat(usage, " rpki { valid | invalid | not-found }");
     if (args.empty()) return Invalid(u);
     std::string t = absl::AsciiStrToLower(args[0]);
-    if (t == "valid") c->set_rpki_result(2);
-    else if (t == "invalid") c->set_rpki_result(3);
-    else if (t == "not-found") c->set_rpki_result(1);
-    else return Invalid(u);
+    if (t == "valid")
+      c->set_rpki_result(2);
+    else if (t == "invalid")
+      c->set_rpki_result(3);
+    else if (t == "not-found")
+      c->set_rpki_result(1);
+    else
+      return Invalid(u);
   } else if (typ == "route-type") {
     std::string u = absl::StrCat(usage, " route-type { internal | external | local }");
     if (args.empty()) return Invalid(u);
     std::string t = absl::AsciiStrToLower(args[0]);
-    if (t == "internal") c->set_route_type(apipb::Conditions::ROUTE_TYPE_INTERNAL);
-    else if (t == "external") c->set_route_type(apipb::Conditions::ROUTE_TYPE_EXTERNAL);
-    else if (t == "local") c->set_route_type(apipb::Conditions::ROUTE_TYPE_LOCAL);
-    else return Invalid(u);
+    if (t == "internal")
+      c->set_route_type(apipb::Conditions::ROUTE_TYPE_INTERNAL);
+    else if (t == "external")
+      c->set_route_type(apipb::Conditions::ROUTE_TYPE_EXTERNAL);
+    else if (t == "local")
+      c->set_route_type(apipb::Conditions::ROUTE_TYPE_LOCAL);
+    else
+      return Invalid(u);
   } else if (typ == "next-hop-in-list") {
     for (const auto& a : args) c->add_next_hop_in_list(a);
   } else if (typ == "afi-safi-in") {
     for (const auto& a : args) {
       apipb::Family* f = c->add_afi_safi_in();
-      if (a == "ipv4-unicast") f->set_afi(apipb::Family::AFI_IP);
-      else if (a == "ipv6-unicast") f->set_afi(apipb::Family::AFI_IP6);
-      else return Invalid(absl::StrCat("unknown family ", a, " (ipv4-unicast, ipv6-unicast)"));
+      if (a == "ipv4-unicast")
+        f->set_afi(apipb::Family::AFI_IP);
+      else if (a == "ipv6-unicast")
+        f->set_afi(apipb::Family::AFI_IP6);
+      else
+        return Invalid(absl::StrCat("unknown family ", a, " (ipv4-unicast, ipv6-unicast)"));
       f->set_safi(apipb::Family::SAFI_UNICAST);
     }
   } else {
-    return Invalid(absl::StrCat(usage, " { prefix | neighbor | as-path | community | "
+    return Invalid(absl::StrCat(usage,
+                                " { prefix | neighbor | as-path | community | "
                                 "ext-community | large-community | as-path-length | rpki | "
                                 "route-type | next-hop-in-list | afi-safi-in }"));
   }
@@ -607,7 +654,8 @@ absl::StatusOr<apipb::Statement> ParseAction(absl::string_view name, absl::strin
   apipb::Actions* a = st.mutable_actions();
   std::string usage = absl::StrCat("usage: kbgp policy statement ", name, " ", op, " action");
   if (args.empty()) {
-    return Invalid(absl::StrCat(usage, " { reject | accept | community | ext-community | "
+    return Invalid(absl::StrCat(usage,
+                                " { reject | accept | community | ext-community | "
                                 "large-community | med | local-pref | as-prepend | next-hop }"));
   }
   std::string typ = args[0];
@@ -617,10 +665,14 @@ absl::StatusOr<apipb::Statement> ParseAction(absl::string_view name, absl::strin
     if (args.empty()) return Invalid(u);
     for (size_t i = 1; i < args.size(); ++i) c->add_communities(args[i]);
     std::string t = absl::AsciiStrToLower(args[0]);
-    if (t == "add") c->set_type(apipb::CommunityAction::ADD);
-    else if (t == "remove") c->set_type(apipb::CommunityAction::REMOVE);
-    else if (t == "replace") c->set_type(apipb::CommunityAction::REPLACE);
-    else return Invalid(u);
+    if (t == "add")
+      c->set_type(apipb::CommunityAction::ADD);
+    else if (t == "remove")
+      c->set_type(apipb::CommunityAction::REMOVE);
+    else if (t == "replace")
+      c->set_type(apipb::CommunityAction::REPLACE);
+    else
+      return Invalid(u);
     return absl::OkStatus();
   };
   absl::Status s;
@@ -643,12 +695,15 @@ absl::StatusOr<apipb::Statement> ParseAction(absl::string_view name, absl::strin
     }
     std::string t = absl::AsciiStrToLower(args[0]);
     a->mutable_med()->set_value(v);
-    if (t == "add") a->mutable_med()->set_type(apipb::MedAction::MOD);
+    if (t == "add")
+      a->mutable_med()->set_type(apipb::MedAction::MOD);
     else if (t == "sub") {
       a->mutable_med()->set_type(apipb::MedAction::MOD);
       a->mutable_med()->set_value(-v);
-    } else if (t == "set") a->mutable_med()->set_type(apipb::MedAction::REPLACE);
-    else return Invalid(u);
+    } else if (t == "set")
+      a->mutable_med()->set_type(apipb::MedAction::REPLACE);
+    else
+      return Invalid(u);
   } else if (typ == "local-pref") {
     uint32_t v;
     if (args.empty()) return Invalid(absl::StrCat(usage, " local-pref <value>"));
@@ -671,7 +726,8 @@ absl::StatusOr<apipb::Statement> ParseAction(absl::string_view name, absl::strin
     }
     a->mutable_nexthop()->set_address(args[0]);
   } else {
-    return Invalid(absl::StrCat(usage, " { reject | accept | community | ext-community | "
+    return Invalid(absl::StrCat(usage,
+                                " { reject | accept | community | ext-community | "
                                 "large-community | med | local-pref | as-prepend | next-hop }"));
   }
   if (!s.ok()) return s;

@@ -40,21 +40,36 @@ void PadLeft(std::string* out, absl::string_view s, size_t width) {
 
 const char* WellKnownCommunity(uint32_t v) {
   switch (v) {
-    case 0x00000000: return "internet";
-    case 0xffff0000: return "planned-shut";
-    case 0xffff0001: return "accept-own";
-    case 0xffff0002: return "route-filter-translated-v4";
-    case 0xffff0003: return "route-filter-v4";
-    case 0xffff0004: return "route-filter-translated-v6";
-    case 0xffff0005: return "route-filter-v6";
-    case 0xffff0006: return "llgr-stale";
-    case 0xffff0007: return "no-llgr";
-    case 0xffff029a: return "blackhole";
-    case 0xffffff01: return "no-export";
-    case 0xffffff02: return "no-advertise";
-    case 0xffffff03: return "no-export-subconfed";
-    case 0xffffff04: return "no-peer";
-    default: return nullptr;
+    case 0x00000000:
+      return "internet";
+    case 0xffff0000:
+      return "planned-shut";
+    case 0xffff0001:
+      return "accept-own";
+    case 0xffff0002:
+      return "route-filter-translated-v4";
+    case 0xffff0003:
+      return "route-filter-v4";
+    case 0xffff0004:
+      return "route-filter-translated-v6";
+    case 0xffff0005:
+      return "route-filter-v6";
+    case 0xffff0006:
+      return "llgr-stale";
+    case 0xffff0007:
+      return "no-llgr";
+    case 0xffff029a:
+      return "blackhole";
+    case 0xffffff01:
+      return "no-export";
+    case 0xffffff02:
+      return "no-advertise";
+    case 0xffffff03:
+      return "no-export-subconfed";
+    case 0xffffff04:
+      return "no-peer";
+    default:
+      return nullptr;
   }
 }
 
@@ -66,20 +81,36 @@ void AsPathColumn(const google::protobuf::RepeatedPtrField<apipb::AsSegment>& se
     if (i != 0) out->push_back(' ');
     const char* sep = " ";
     switch (s.type()) {
-      case apipb::AsSegment::AS_CONFED_SEQUENCE: out->push_back('('); break;
-      case apipb::AsSegment::AS_CONFED_SET: out->push_back('['); sep = ","; break;
-      case apipb::AsSegment::AS_SET: out->push_back('{'); sep = ","; break;
-      default: break;
+      case apipb::AsSegment::AS_CONFED_SEQUENCE:
+        out->push_back('(');
+        break;
+      case apipb::AsSegment::AS_CONFED_SET:
+        out->push_back('[');
+        sep = ",";
+        break;
+      case apipb::AsSegment::AS_SET:
+        out->push_back('{');
+        sep = ",";
+        break;
+      default:
+        break;
     }
     for (int j = 0; j < s.numbers_size(); ++j) {
       absl::StrAppend(out, s.numbers(j));
       if (j != s.numbers_size() - 1) out->append(sep);
     }
     switch (s.type()) {
-      case apipb::AsSegment::AS_CONFED_SEQUENCE: out->push_back(')'); break;
-      case apipb::AsSegment::AS_CONFED_SET: out->push_back(']'); break;
-      case apipb::AsSegment::AS_SET: out->push_back('}'); break;
-      default: break;
+      case apipb::AsSegment::AS_CONFED_SEQUENCE:
+        out->push_back(')');
+        break;
+      case apipb::AsSegment::AS_CONFED_SET:
+        out->push_back(']');
+        break;
+      case apipb::AsSegment::AS_SET:
+        out->push_back('}');
+        break;
+      default:
+        break;
     }
   }
 }
@@ -189,15 +220,15 @@ std::string FormatTimedelta(int64_t now, int64_t t) {
   uint64_t hours = u % 24;
   uint64_t days = u / 24;
   char buf[48];
-  int n = days == 0 ? std::snprintf(buf, sizeof(buf), "%02llu:%02llu:%02llu",
-                                    static_cast<unsigned long long>(hours),
-                                    static_cast<unsigned long long>(mins),
-                                    static_cast<unsigned long long>(secs))
-                    : std::snprintf(buf, sizeof(buf), "%llud %02llu:%02llu:%02llu",
-                                    static_cast<unsigned long long>(days),
-                                    static_cast<unsigned long long>(hours),
-                                    static_cast<unsigned long long>(mins),
-                                    static_cast<unsigned long long>(secs));
+  int n = days == 0
+              ? std::snprintf(buf, sizeof(buf), "%02llu:%02llu:%02llu",
+                              static_cast<unsigned long long>(hours),
+                              static_cast<unsigned long long>(mins),
+                              static_cast<unsigned long long>(secs))
+              : std::snprintf(
+                    buf, sizeof(buf), "%llud %02llu:%02llu:%02llu",
+                    static_cast<unsigned long long>(days), static_cast<unsigned long long>(hours),
+                    static_cast<unsigned long long>(mins), static_cast<unsigned long long>(secs));
   return std::string(buf, static_cast<size_t>(n));
 }
 
@@ -326,8 +357,9 @@ bool DecodeAttrs(const google::protobuf::RepeatedPtrField<google::protobuf::Any>
     } else if (t == "apipb.MpReachNLRIAttribute") {
       apipb::MpReachNLRIAttribute a;
       if (!Unpack(any, &a)) goto bad;
-      std::string nh = a.next_hops_size() > 0 ? a.next_hops(0)
-                       : a.family().afi() == apipb::Family::AFI_IP6 ? "::" : "0.0.0.0";
+      std::string nh = a.next_hops_size() > 0                       ? a.next_hops(0)
+                       : a.family().afi() == apipb::Family::AFI_IP6 ? "::"
+                                                                    : "0.0.0.0";
       if (!have_nh) {
         out->next_hop = nh;
         have_nh = true;
@@ -363,9 +395,9 @@ bool DecodeAttrs(const google::protobuf::RepeatedPtrField<google::protobuf::Any>
         ps.push_back(p);
       }
       std::string fam = FamilyName(a.family());
-      text = ps.empty() ? absl::StrCat("{MpUnreach(", fam, "): End-of-Rib}")
-                        : absl::StrCat("{MpUnreach(", fam, "): {NLRIs: [",
-                                       absl::StrJoin(ps, " "), "]}}");
+      text = ps.empty()
+                 ? absl::StrCat("{MpUnreach(", fam, "): End-of-Rib}")
+                 : absl::StrCat("{MpUnreach(", fam, "): {NLRIs: [", absl::StrJoin(ps, " "), "]}}");
       js = absl::StrCat("{\"type\":15,\"afi\":", static_cast<int>(a.family().afi()),
                         ",\"safi\":", static_cast<int>(a.family().safi()), ",\"value\":");
       if (ps.empty()) {
@@ -386,8 +418,10 @@ bool DecodeAttrs(const google::protobuf::RepeatedPtrField<google::protobuf::Any>
       if (!Unpack(any, &a)) goto bad;
       text = "{Extcomms: ";
       js = "{\"type\":16,\"value\":";
-      if (a.communities_size() == 0) js.append("null");
-      else js.push_back('[');
+      if (a.communities_size() == 0)
+        js.append("null");
+      else
+        js.push_back('[');
       for (int i = 0; i < a.communities_size(); ++i) {
         if (i) {
           text.append(", ");
@@ -427,8 +461,8 @@ bool DecodeAttrs(const google::protobuf::RepeatedPtrField<google::protobuf::Any>
       if (a.flags() & 0x80) flags.push_back("OPTIONAL");
       std::vector<std::string> bytes;
       for (unsigned char c : a.value()) bytes.push_back(absl::StrCat(c));
-      text = absl::StrCat("{Flags: ", absl::StrJoin(flags, "|"), ", Type: ", a.type(),
-                          ", Value: [", absl::StrJoin(bytes, " "), "]}");
+      text = absl::StrCat("{Flags: ", absl::StrJoin(flags, "|"), ", Type: ", a.type(), ", Value: [",
+                          absl::StrJoin(bytes, " "), "]}");
       js = absl::StrCat("{\"flags\":", a.flags(), ",\"type\":", a.type(), ",\"value\":");
       if (a.value().empty()) {
         js.append("null");
@@ -477,10 +511,17 @@ void RouteTable::Add(const apipb::Path& path, const PathText& text, int64_t now)
   if (path.stale()) marker[m++] = 'S';
   if (path.has_validation()) {
     switch (path.validation().state()) {
-      case apipb::Validation::STATE_NOT_FOUND: marker[m++] = 'N'; break;
-      case apipb::Validation::STATE_VALID: marker[m++] = 'V'; break;
-      case apipb::Validation::STATE_INVALID: marker[m++] = 'I'; break;
-      default: break;
+      case apipb::Validation::STATE_NOT_FOUND:
+        marker[m++] = 'N';
+        break;
+      case apipb::Validation::STATE_VALID:
+        marker[m++] = 'V';
+        break;
+      case apipb::Validation::STATE_INVALID:
+        marker[m++] = 'I';
+        break;
+      default:
+        break;
     }
   }
   if (o_.show_best) {
@@ -562,8 +603,8 @@ void RouteTable::Render(std::string* out) const {
 void AppendPathJson(const apipb::Path& path, const PathText& text, std::string* out) {
   out->append("{\"nlri\":{\"prefix\":");
   AppendJsonString(text.nlri, out);
-  absl::StrAppend(out, "},\"age\":", path.age().seconds(), ",\"best\":",
-                  path.best() ? "true" : "false", ",\"attrs\":", text.attrs_json,
+  absl::StrAppend(out, "},\"age\":", path.age().seconds(),
+                  ",\"best\":", path.best() ? "true" : "false", ",\"attrs\":", text.attrs_json,
                   ",\"stale\":", path.stale() ? "true" : "false");
   if (path.is_withdraw()) out->append(",\"withdrawal\":true");
   // net.ParseIP of an empty or bad string is nil, which omitempty leaves out.
@@ -609,17 +650,32 @@ std::string FamilyName(const apipb::Family& f) {
     int afi, safi;
     const char* name;
   };
-  static const Name kNames[] = {
-      {1, 1, "ipv4-unicast"}, {2, 1, "ipv6-unicast"}, {1, 2, "ipv4-multicast"},
-      {2, 2, "ipv6-multicast"}, {1, 4, "ipv4-labelled-unicast"},
-      {2, 4, "ipv6-labelled-unicast"}, {1, 128, "l3vpn-ipv4-unicast"},
-      {2, 128, "l3vpn-ipv6-unicast"}, {1, 129, "l3vpn-ipv4-multicast"},
-      {2, 129, "l3vpn-ipv6-multicast"}, {25, 65, "l2vpn-vpls"}, {25, 70, "l2vpn-evpn"},
-      {1, 132, "rtc"}, {1, 7, "ipv4-encap"}, {2, 7, "ipv6-encap"}, {1, 133, "ipv4-flowspec"},
-      {1, 134, "l3vpn-ipv4-flowspec"}, {2, 133, "ipv6-flowspec"},
-      {2, 134, "l3vpn-ipv6-flowspec"}, {25, 134, "l2vpn-flowspec"}, {16397, 241, "opaque"},
-      {16388, 71, "ls"}, {1, 73, "ipv4-srpolicy"}, {2, 73, "ipv6-srpolicy"},
-      {1, 85, "ipv4-mup"}, {2, 85, "ipv6-mup"}};
+  static const Name kNames[] = {{1, 1, "ipv4-unicast"},
+                                {2, 1, "ipv6-unicast"},
+                                {1, 2, "ipv4-multicast"},
+                                {2, 2, "ipv6-multicast"},
+                                {1, 4, "ipv4-labelled-unicast"},
+                                {2, 4, "ipv6-labelled-unicast"},
+                                {1, 128, "l3vpn-ipv4-unicast"},
+                                {2, 128, "l3vpn-ipv6-unicast"},
+                                {1, 129, "l3vpn-ipv4-multicast"},
+                                {2, 129, "l3vpn-ipv6-multicast"},
+                                {25, 65, "l2vpn-vpls"},
+                                {25, 70, "l2vpn-evpn"},
+                                {1, 132, "rtc"},
+                                {1, 7, "ipv4-encap"},
+                                {2, 7, "ipv6-encap"},
+                                {1, 133, "ipv4-flowspec"},
+                                {1, 134, "l3vpn-ipv4-flowspec"},
+                                {2, 133, "ipv6-flowspec"},
+                                {2, 134, "l3vpn-ipv6-flowspec"},
+                                {25, 134, "l2vpn-flowspec"},
+                                {16397, 241, "opaque"},
+                                {16388, 71, "ls"},
+                                {1, 73, "ipv4-srpolicy"},
+                                {2, 73, "ipv6-srpolicy"},
+                                {1, 85, "ipv4-mup"},
+                                {2, 85, "ipv6-mup"}};
   for (const Name& n : kNames) {
     if (n.afi == afi && n.safi == safi) return n.name;
   }
@@ -630,19 +686,30 @@ namespace {
 
 std::string FsmState(const apipb::PeerState& s) {
   switch (s.admin_state()) {
-    case apipb::PeerState::DOWN: return "Idle(Admin)";
-    case apipb::PeerState::PFX_CT: return "Idle(PfxCt)";
-    default: break;
+    case apipb::PeerState::DOWN:
+      return "Idle(Admin)";
+    case apipb::PeerState::PFX_CT:
+      return "Idle(PfxCt)";
+    default:
+      break;
   }
   switch (s.session_state()) {
-    case apipb::PeerState::UNKNOWN: return "Unknown";
-    case apipb::PeerState::IDLE: return "Idle";
-    case apipb::PeerState::CONNECT: return "Connect";
-    case apipb::PeerState::ACTIVE: return "Active";
-    case apipb::PeerState::OPENSENT: return "Sent";
-    case apipb::PeerState::OPENCONFIRM: return "Confirm";
-    case apipb::PeerState::ESTABLISHED: return "Establ";
-    default: return absl::StrCat(static_cast<int>(s.session_state()));
+    case apipb::PeerState::UNKNOWN:
+      return "Unknown";
+    case apipb::PeerState::IDLE:
+      return "Idle";
+    case apipb::PeerState::CONNECT:
+      return "Connect";
+    case apipb::PeerState::ACTIVE:
+      return "Active";
+    case apipb::PeerState::OPENSENT:
+      return "Sent";
+    case apipb::PeerState::OPENCONFIRM:
+      return "Confirm";
+    case apipb::PeerState::ESTABLISHED:
+      return "Establ";
+    default:
+      return absl::StrCat(static_cast<int>(s.session_state()));
   }
 }
 
@@ -686,8 +753,8 @@ std::string AddressBits(const std::string& addr) {
 
 }  // namespace
 
-void RenderNeighbors(std::vector<apipb::Peer> m, absl::string_view family, int64_t now,
-                     bool quiet, std::string* out) {
+void RenderNeighbors(std::vector<apipb::Peer> m, absl::string_view family, int64_t now, bool quiet,
+                     std::string* out) {
   if (quiet) {
     for (const apipb::Peer& p : m) absl::StrAppend(out, p.state().neighbor_address(), "\n");
     return;
@@ -738,7 +805,7 @@ void RenderNeighbors(std::vector<apipb::Peer> m, absl::string_view family, int64
   for (size_t i = 0; i < m.size(); ++i) {
     const apipb::Peer& n = m[i];
     std::string neigh = n.conf().neighbor_interface().empty() ? n.state().neighbor_address()
-                                                               : n.conf().neighbor_interface();
+                                                              : n.conf().neighbor_interface();
     uint64_t rcv, acc, adv;
     Counters(n, family, &rcv, &acc, &adv);
     line(neigh, Asn(n), times[i], FsmState(n.state()), absl::StrCat(rcv), absl::StrCat(acc));
@@ -770,18 +837,30 @@ int CapCode(absl::string_view t) {
 
 std::string CapName(int code) {
   switch (code) {
-    case 1: return "multiprotocol";
-    case 2: return "route-refresh";
-    case 4: return "carrying-label-info";
-    case 5: return "extended-nexthop";
-    case 64: return "graceful-restart";
-    case 65: return "4-octet-as";
-    case 69: return "add-path";
-    case 70: return "enhanced-route-refresh";
-    case 71: return "long-lived-graceful-restart";
-    case 73: return "fqdn";
-    case 128: return "cisco-route-refresh";
-    default: return absl::StrCat("UnknownCapability(", code, ")");
+    case 1:
+      return "multiprotocol";
+    case 2:
+      return "route-refresh";
+    case 4:
+      return "carrying-label-info";
+    case 5:
+      return "extended-nexthop";
+    case 64:
+      return "graceful-restart";
+    case 65:
+      return "4-octet-as";
+    case 69:
+      return "add-path";
+    case 70:
+      return "enhanced-route-refresh";
+    case 71:
+      return "long-lived-graceful-restart";
+    case 73:
+      return "fqdn";
+    case 128:
+      return "cisco-route-refresh";
+    default:
+      return absl::StrCat("UnknownCapability(", code, ")");
   }
 }
 
@@ -837,18 +916,22 @@ std::string GrString(const apipb::GracefulRestartCapability& g) {
 
 std::string AddPathMode(int m) {
   switch (m) {
-    case 0: return "none";
-    case 1: return "receive";
-    case 2: return "send";
-    case 3: return "receive/send";
-    default: return absl::StrCat("unknown(", m, ")");
+    case 0:
+      return "none";
+    case 1:
+      return "receive";
+    case 2:
+      return "send";
+    case 3:
+      return "receive/send";
+    default:
+      return absl::StrCat("unknown(", m, ")");
   }
 }
 
 }  // namespace
 
-void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
-                    std::string* out) {
+void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now, std::string* out) {
   absl::StrAppend(out, "BGP neighbor is ", p.state().neighbor_address(), ", remote AS ", Asn(p));
   if (p.route_reflector().route_reflector_client()) {
     out->append(", route-reflector-client\n");
@@ -859,8 +942,8 @@ void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
   }
   std::string id = p.state().router_id().empty() ? "unknown" : p.state().router_id();
   absl::StrAppend(out, "  BGP version 4, remote router ID ", id, "\n");
-  absl::StrAppend(out, "  BGP state = ",
-                  apipb::PeerState::SessionState_Name(p.state().session_state()));
+  absl::StrAppend(out,
+                  "  BGP state = ", apipb::PeerState::SessionState_Name(p.state().session_state()));
   if (p.timers().state().has_uptime()) {
     absl::StrAppend(out, ", up for ", FormatTimedelta(now, p.timers().state().uptime().seconds()),
                     "\n");
@@ -929,8 +1012,8 @@ void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
         auto str = [](const apipb::LongLivedGracefulRestartCapability& g) {
           std::string s;
           for (const auto& t : g.tuples()) {
-            s += absl::StrCat("\t    ", FamilyName(t.family()), ", restart time ", t.time(),
-                              " sec");
+            s +=
+                absl::StrCat("\t    ", FamilyName(t.family()), ", restart time ", t.time(), " sec");
             if (t.flags() == 0x80) s += ", forward flag set";
             s += "\n";
           }
@@ -952,8 +1035,8 @@ void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
           for (const auto& t : e.tuples()) {
             int nh = t.nexthop_family().afi();
             std::string nhafi = nh == 1 ? "ipv4" : nh == 2 ? "ipv6" : absl::StrCat(nh);
-            lines.push_back(absl::StrCat("nlri: ", FamilyName(t.nlri_family()),
-                                         ", nexthop: ", nhafi));
+            lines.push_back(
+                absl::StrCat("nlri: ", FamilyName(t.nlri_family()), ", nexthop: ", nhafi));
           }
           return absl::StrJoin(lines, "\n");
         };
@@ -972,15 +1055,15 @@ void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
         if (l && Unpack(l->any, &a)) {
           out->append("      Local:\n");
           for (const auto& t : a.tuples()) {
-            absl::StrAppend(out, "         ", FamilyName(t.family()), ":\t",
-                            AddPathMode(t.mode()), "\n");
+            absl::StrAppend(out, "         ", FamilyName(t.family()), ":\t", AddPathMode(t.mode()),
+                            "\n");
           }
         }
         if (r && Unpack(r->any, &a)) {
           out->append("      Remote:\n");
           for (const auto& t : a.tuples()) {
-            absl::StrAppend(out, "         ", FamilyName(t.family()), ":\t",
-                            AddPathMode(t.mode()), "\n");
+            absl::StrAppend(out, "         ", FamilyName(t.family()), ":\t", AddPathMode(t.mode()),
+                            "\n");
           }
         }
         break;
@@ -1032,8 +1115,8 @@ void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
       absl::StrAppend(out, "    ", FamilyName(limit.family()), ":\tMaximum prefixes allowed ",
                       limit.max_prefixes());
       if (limit.shutdown_threshold_pct() > 0) {
-        absl::StrAppend(out, ", Threshold for warning message ",
-                        limit.shutdown_threshold_pct(), "%\n");
+        absl::StrAppend(out, ", Threshold for warning message ", limit.shutdown_threshold_pct(),
+                        "%\n");
       } else {
         out->append("\n");
       }
@@ -1074,8 +1157,8 @@ void RenderDefinedSets(const std::vector<apipb::DefinedSet>& list, absl::string_
       if (s.prefixes_size() == 0) line(s.name(), "");
       for (int i = 0; i < s.prefixes_size(); ++i) {
         const auto& x = s.prefixes(i);
-        std::string v = absl::StrCat(x.ip_prefix(), " ", x.mask_length_min(), "..",
-                                     x.mask_length_max());
+        std::string v =
+            absl::StrCat(x.ip_prefix(), " ", x.mask_length_min(), "..", x.mask_length_max());
         line(i == 0 ? s.name() : "", v);
       }
     } else {
@@ -1088,19 +1171,20 @@ void RenderDefinedSets(const std::vector<apipb::DefinedSet>& list, absl::string_
 namespace {
 
 std::string MatchSetString(const apipb::MatchSet& m) {
-  const char* t = m.type() == apipb::MatchSet::ALL ? "all"
-                  : m.type() == apipb::MatchSet::ANY ? "any"
-                  : m.type() == apipb::MatchSet::INVERT ? "invert" : "";
+  const char* t = m.type() == apipb::MatchSet::ALL      ? "all"
+                  : m.type() == apipb::MatchSet::ANY    ? "any"
+                  : m.type() == apipb::MatchSet::INVERT ? "invert"
+                                                        : "";
   return absl::StrCat(t, " ", m.name());
 }
 
 std::string CommunityActionString(const apipb::CommunityAction& a) {
   std::string l = absl::StrJoin(a.communities(), ", ");
-  l.erase(std::remove_if(l.begin(), l.end(), [](char c) { return c == '^' || c == '$'; }),
-          l.end());
-  const char* t = a.type() == apipb::CommunityAction::ADD ? "add"
-                  : a.type() == apipb::CommunityAction::REMOVE ? "remove"
-                  : a.type() == apipb::CommunityAction::REPLACE ? "replace" : "";
+  l.erase(std::remove_if(l.begin(), l.end(), [](char c) { return c == '^' || c == '$'; }), l.end());
+  const char* t = a.type() == apipb::CommunityAction::ADD       ? "add"
+                  : a.type() == apipb::CommunityAction::REMOVE  ? "remove"
+                  : a.type() == apipb::CommunityAction::REPLACE ? "replace"
+                                                                : "";
   return absl::StrCat(t, "[", l, "]");
 }
 
@@ -1112,7 +1196,8 @@ void RenderStatement(int indent, const apipb::Statement& s, std::string* out) {
   absl::StrAppend(out, in, "StatementName ", s.name(), ":\n");
   absl::StrAppend(out, std::string(indent + 2, ' '), "Conditions:\n");
   const apipb::Conditions& c = s.conditions();
-  if (c.has_prefix_set()) absl::StrAppend(out, ind, "PrefixSet: ", MatchSetString(c.prefix_set()), " \n");
+  if (c.has_prefix_set())
+    absl::StrAppend(out, ind, "PrefixSet: ", MatchSetString(c.prefix_set()), " \n");
   if (c.has_neighbor_set()) {
     absl::StrAppend(out, ind, "NeighborSet: ", MatchSetString(c.neighbor_set()), "\n");
   }
@@ -1126,8 +1211,7 @@ void RenderStatement(int indent, const apipb::Statement& s, std::string* out) {
     absl::StrAppend(out, ind, "ExtCommunitySet: ", MatchSetString(c.ext_community_set()), "\n");
   }
   if (c.has_large_community_set()) {
-    absl::StrAppend(out, ind, "LargeCommunitySet: ", MatchSetString(c.large_community_set()),
-                    "\n");
+    absl::StrAppend(out, ind, "LargeCommunitySet: ", MatchSetString(c.large_community_set()), "\n");
   }
   if (c.next_hop_in_list_size() > 0) {
     absl::StrAppend(out, ind, "NextHopInList: [ ", absl::StrJoin(c.next_hop_in_list(), ", "),
@@ -1135,23 +1219,24 @@ void RenderStatement(int indent, const apipb::Statement& s, std::string* out) {
   }
   if (c.has_as_path_length()) {
     const auto& l = c.as_path_length();
-    const char* t = l.type() == apipb::AsPathLength::EQ ? "="
+    const char* t = l.type() == apipb::AsPathLength::EQ   ? "="
                     : l.type() == apipb::AsPathLength::GE ? ">="
-                    : l.type() == apipb::AsPathLength::LE ? "<=" : "";
+                    : l.type() == apipb::AsPathLength::LE ? "<="
+                                                          : "";
     absl::StrAppend(out, ind, "AsPathLength: ", t, l.length(), "\n");
   }
   if (c.rpki_result() != -1) {
-    std::string v = apipb::Validation::State_Name(
-        static_cast<apipb::Validation::State>(c.rpki_result()));
+    std::string v =
+        apipb::Validation::State_Name(static_cast<apipb::Validation::State>(c.rpki_result()));
     if (v.rfind("STATE_", 0) == 0) v = v.substr(6);
     if (v.empty()) v = absl::StrCat(c.rpki_result());
     absl::StrAppend(out, ind, "RPKI result: ", v, "\n");
   }
   if (c.route_type() != apipb::Conditions::ROUTE_TYPE_NONE) {
-    const char* t = c.route_type() == apipb::Conditions::ROUTE_TYPE_EXTERNAL ? "external"
+    const char* t = c.route_type() == apipb::Conditions::ROUTE_TYPE_EXTERNAL   ? "external"
                     : c.route_type() == apipb::Conditions::ROUTE_TYPE_INTERNAL ? "internal"
-                    : c.route_type() == apipb::Conditions::ROUTE_TYPE_LOCAL ? "local"
-                                                                             : "unknown";
+                    : c.route_type() == apipb::Conditions::ROUTE_TYPE_LOCAL    ? "local"
+                                                                               : "unknown";
     absl::StrAppend(out, ind, "Route Type: ", t, "\n");
   }
   if (c.afi_safi_in_size() > 0) {
@@ -1181,12 +1266,13 @@ void RenderStatement(int indent, const apipb::Statement& s, std::string* out) {
   }
   if (a.has_local_pref()) println("LocalPref:", absl::StrCat(a.local_pref().value()));
   if (a.has_as_prepend()) {
-    println("ASPathPrepend:", absl::StrCat("prepend ", a.as_prepend().asn(), " ",
-                                           a.as_prepend().repeat(), " times"));
+    println("ASPathPrepend:",
+            absl::StrCat("prepend ", a.as_prepend().asn(), " ", a.as_prepend().repeat(), " times"));
   }
   if (a.has_nexthop()) {
-    std::string v = a.nexthop().self() ? "self"
-                    : a.nexthop().unchanged() ? "unchanged" : a.nexthop().address();
+    std::string v = a.nexthop().self()        ? "self"
+                    : a.nexthop().unchanged() ? "unchanged"
+                                              : a.nexthop().address();
     println("Nexthop:", v);
   }
   if (a.route_action() != apipb::NONE) {

@@ -23,11 +23,11 @@ std::string FormatTimedelta(int64_t now, int64_t t);
 
 // One path, decoded the way GoBGP's CLI decodes it (apiutil.GetNativePathAttributes).
 struct PathText {
-  std::string nlri;       // "10.0.0.0/24"
-  std::string next_hop;   // first NEXT_HOP or MP_REACH next hop, else "fictitious"
-  std::string as_path;    // "65001 65002 {1,2}"
-  std::string attrs;      // the Attrs column: "[{Origin: i} {Med: 10}]"
-  std::string attrs_json; // "[{...},{...}]", filled only when asked
+  std::string nlri;        // "10.0.0.0/24"
+  std::string next_hop;    // first NEXT_HOP or MP_REACH next hop, else "fictitious"
+  std::string as_path;     // "65001 65002 {1,2}"
+  std::string attrs;       // the Attrs column: "[{Origin: i} {Med: 10}]"
+  std::string attrs_json;  // "[{...},{...}]", filled only when asked
 };
 // Returns false (and sets *error) when an attribute or the NLRI cannot be decoded.
 bool DecodePath(const apipb::Path& path, bool want_json, PathText* out, std::string* error);
@@ -87,8 +87,7 @@ void RenderGlobal(const apipb::Global& g, std::string* out);
 void RenderNeighbors(std::vector<apipb::Peer> peers, absl::string_view family, int64_t now,
                      bool quiet, std::string* out);
 // `gobgp neighbor ADDR`.
-void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now,
-                    std::string* out);
+void RenderNeighbor(const apipb::Peer& p, absl::string_view family, int64_t now, std::string* out);
 // "ipv4-unicast" etc. (GoBGP's RouteFamily names); family "" means all in the counters.
 std::string FamilyName(const apipb::Family& f);
 // `gobgp global rib summary`.
@@ -101,8 +100,8 @@ void RenderDefinedSets(const std::vector<apipb::DefinedSet>& sets, absl::string_
 void RenderStatement(int indent, const apipb::Statement& s, std::string* out);
 void RenderPolicy(int indent, const apipb::Policy& p, std::string* out);
 // `gobgp global policy import` (indent 0) or one half of `gobgp global policy` (indent 4).
-void RenderAssignment(absl::string_view direction, int indent,
-                      const apipb::PolicyAssignment& a, std::string* out);
+void RenderAssignment(absl::string_view direction, int indent, const apipb::PolicyAssignment& a,
+                      std::string* out);
 // One line of `gobgp monitor global rib` (time: RFC 3339, UTC).
 void RenderMonitorPath(absl::string_view time, bool withdraw, const PathText& text,
                        std::string* out);

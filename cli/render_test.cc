@@ -2,6 +2,8 @@
 // (KBGP_UPDATE_GOLDEN=1 rewrites them; review the diff). The expected texts were checked
 // against GoBGP 3.10's `gobgp` output on the same data (integration/api_cli_test.py runs
 // both CLIs against both daemons).
+#include "cli/render.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -12,7 +14,6 @@
 #include "cli/completion.h"
 #include "cli/gojson.h"
 #include "cli/parse.h"
-#include "cli/render.h"
 
 namespace kbgp::cli {
 namespace {
@@ -98,7 +99,8 @@ TEST(RouteTable, GlobalMarkersAndAttrs) {
   c.add_communities(0xffffff01);
   Add(&ps.back(), c);
   ps.back().set_best(true);
-  ps.push_back(MakePath("10.1.0.0", 16, "10.0.0.3", {65000, 65020, 65021}, 0, kNow - 3 * 86400 - 5));
+  ps.push_back(
+      MakePath("10.1.0.0", 16, "10.0.0.3", {65000, 65020, 65021}, 0, kNow - 3 * 86400 - 5));
   apipb::LocalPrefAttribute lp;
   lp.set_local_pref(200);
   Add(&ps.back(), lp);
@@ -312,8 +314,9 @@ TEST(Summary, GlobalAndMonitorLine) {
   ASSERT_TRUE(DecodePath(p, false, &t, &err));
   out.clear();
   RenderMonitorPath("2026-01-02T03:04:05Z", true, t, &out);
-  EXPECT_EQ(out, "2026-01-02T03:04:05Z [DELROUTE] 10.70.0.0/24 via 0.0.0.0 aspath [65170] "
-                 "attrs [{Origin: ?}]\n");
+  EXPECT_EQ(out,
+            "2026-01-02T03:04:05Z [DELROUTE] 10.70.0.0/24 via 0.0.0.0 aspath [65170] "
+            "attrs [{Origin: ?}]\n");
   EXPECT_EQ(FormatTimedelta(kNow, kNow - 86400 * 2 - 3661), "2d 01:01:01");
   EXPECT_EQ(FormatTimedelta(kNow, kNow + 5), "00:00:05");
 }
@@ -332,8 +335,9 @@ TEST(Parse, PathAttributesInTypeOrder) {
   EXPECT_EQ(t.nlri, "10.60.0.0/24");
   EXPECT_EQ(t.next_hop, "10.0.0.60");
   EXPECT_EQ(t.as_path, "65100 65101");
-  EXPECT_EQ(t.attrs, "[{Origin: e} {Med: 60} {LocalPref: 160} {Communities: 65000:60, no-export} "
-                     "{Extcomms: [65000:1]} {LargeCommunity: [ 1:2:3]}]");
+  EXPECT_EQ(t.attrs,
+            "[{Origin: e} {Med: 60} {LocalPref: 160} {Communities: 65000:60, no-export} "
+            "{Extcomms: [65000:1]} {LargeCommunity: [ 1:2:3]}]");
   EXPECT_FALSE(ParsePath(f, {"10.0.0.300/24"}).ok());
   EXPECT_FALSE(ParsePath(f, {"2001:db8::/32"}).ok());
   EXPECT_FALSE(ParsePath(f, {"10.0.0.0/24", "origin", "bogus"}).ok());

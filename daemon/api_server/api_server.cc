@@ -838,7 +838,9 @@ class ApiServer::Impl final
         l.host = true;
       } else {
         auto p = Prefix::Parse(lp.prefix());
-        if (!p.ok()) return new RefusedReactor(Invalid(absl::StrCat("invalid prefix: ", lp.prefix())));
+        if (!p.ok()) {
+          return new RefusedReactor(Invalid(absl::StrCat("invalid prefix: ", lp.prefix())));
+        }
         l.prefix = *p;
       }
       if (l.prefix.family() != q.family) {
