@@ -63,7 +63,11 @@ def main():
         if c not in COMBOS:
             sys.exit("unknown combination %s; one of %s" % (c, ", ".join(COMBOS)))
     t0 = time.monotonic()
-    steps = A.scenario() + extra_steps()
+    # The extra steps go before the scenario's last two (`global policy import del`, which
+    # leaves kbgpd rejecting every received route at once and gobgpd only after a soft reset,
+    # and `global policy`), so that both daemons still hold the same table for them.
+    base = A.scenario()
+    steps = base[:-2] + extra_steps() + base[-2:]
     runs = []
     for c in combos:
         cli, daemon = c.split("/")
