@@ -618,16 +618,19 @@ class ApiOnly(L.Daemon):
 
 
 class Runner:
-    def __init__(self, kind, binary):
+    def __init__(self, kind, binary, cli="gobgp"):
         self.kind = kind  # "gobgpd" or "kbgpd"
         self.binary = binary
+        # The CLI the steps run through: "gobgp" or the path of kbgp. Wait conditions and the
+        # lab's setup always use gobgp, so a step's output is the only thing the CLI decides.
+        self.step_cli = cli
         self.lab = None
         self.proc = None
         self.router = None
         self.daemon = None
 
-    def cli(self, *args, timeout=20):
-        return L.run(["ip", "netns", "exec", self.router.ns, "gobgp", "-p", str(API_PORT)] +
+    def cli(self, *args, timeout=20, tool="gobgp"):
+        return L.run(["ip", "netns", "exec", self.router.ns, tool, "-p", str(API_PORT)] +
                      list(args), check=False, timeout=timeout)
 
     def json(self, *args):
@@ -680,7 +683,7 @@ class Runner:
         argv = list(args) + (["-j"] if as_json else [])
         title = "gobgp " + " ".join(argv)
         try:
-            p = self.cli(*argv)
+            p = self.cli(*argv, tool=self.step_cli)
         except subprocess.TimeoutExpired:
             return Record(title, ["(timed out)"])
         out = mask_json(p.stdout, sort) if as_json else mask_text(p.stdout, sort)
@@ -727,7 +730,7 @@ class Runner:
     def run_monitor(self, mon):
         procs = []
         for as_json in (False, True):
-            argv = ["ip", "netns", "exec", self.router.ns, "gobgp", "-p", str(API_PORT),
+            argv = ["ip", "netns", "exec", self.router.ns, self.step_cli, "-p", str(API_PORT),
                     "monitor", "global", "rib"] + (["-j"] if as_json else [])
             p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  stdin=subprocess.DEVNULL, text=True, start_new_session=True)
@@ -760,7 +763,7 @@ class Runner:
             else:
                 notes.append("(monitor never saw the sentinel route)")
             for a in mon.actions:
-                self.cli(*a)
+                self.cli(*a, tool=self.step_cli)
             self.cli("global", "rib", "del", s)
             try:
                 L.wait_for("both monitors see %s withdrawn" % s,
@@ -791,10 +794,11 @@ class Runner:
         return records
 
 
-def run_side(kind, binary, steps, label):
-    r = Runner(kind, binary)
+def run_side(kind, binary, steps, label, cli="gobgp"):
+    r = Runner(kind, binary, cli)
     t0 = time.monotonic()
-    print("api_cli_test: %s run (%s)..." % (label, kind), flush=True)
+    print("api_cli_test: %s run (%s, CLI %s)..." % (label, kind, os.path.basename(cli)),
+          flush=True)
     try:
         r.setup()
         records = r.run(steps, log=lambda m: print(m, flush=True))

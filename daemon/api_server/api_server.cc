@@ -263,7 +263,8 @@ absl::StatusOr<std::vector<std::string>> ParseApiHosts(absl::string_view text) {
 // ---------------------------------------------------------------------------------------
 // The service. Members below `// core state` are touched only on the core loop.
 
-class ApiServer::Impl final : public apipb::GobgpApi::Service {
+class ApiServer::Impl final
+    : public apipb::GobgpApi::WithCallbackMethod_ListPath<apipb::GobgpApi::Service> {
  public:
   Impl(EventLoop& loop, server::BgpServer& server, const ApiOptions& options)
       : loop_(loop), server_(server), options_(options) {}
@@ -801,22 +802,31 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }));
   }
 
-  grpc::Status ListPath(grpc::ServerContext* ctx, const apipb::ListPathRequest* req,
-                        grpc::ServerWriter<apipb::ListPathResponse>* writer) override {
+  // A reactor that only finishes with `st` (a request refused before it starts).
+  class RefusedReactor : public grpc::ServerWriteReactor<apipb::ListPathResponse> {
+   public:
+    explicit RefusedReactor(grpc::Status st) { Finish(std::move(st)); }
+    void OnDone() override { delete this; }
+  };
+
+  grpc::ServerWriteReactor<apipb::ListPathResponse>* ListPath(
+      grpc::CallbackServerContext*, const apipb::ListPathRequest* req) override {
     auto family = FamilyFromApi(req->family());
-    if (!family.ok()) return ToGrpc(family.status());
+    if (!family.ok()) return new RefusedReactor(ToGrpc(family.status()));
     ListQuery q;
     q.family = *family;
     q.table = req->table_type();
     q.enable_filtered = req->enable_filtered();
-    if (q.table == apipb::VRF) return Invalid("ListPath: VRF tables are not supported");
+    if (q.table == apipb::VRF) {
+      return new RefusedReactor(Invalid("ListPath: VRF tables are not supported"));
+    }
     if (q.table != apipb::GLOBAL && q.table != apipb::LOCAL && q.table != apipb::ADJ_IN &&
         q.table != apipb::ADJ_OUT) {
-      return Invalid("ListPath: unknown table type");
+      return new RefusedReactor(Invalid("ListPath: unknown table type"));
     }
     if (q.table != apipb::GLOBAL) {
       auto a = ParseAddress(req->name(), "neighbor");
-      if (!a.ok()) return ToGrpc(a.status());
+      if (!a.ok()) return new RefusedReactor(ToGrpc(a.status()));
       q.neighbor = *a;
     }
     for (const apipb::TableLookupPrefix& lp : req->prefixes()) {
@@ -828,46 +838,21 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
         l.host = true;
       } else {
         auto p = Prefix::Parse(lp.prefix());
-        if (!p.ok()) return Invalid(absl::StrCat("invalid prefix: ", lp.prefix()));
+        if (!p.ok()) {
+          return new RefusedReactor(Invalid(absl::StrCat("invalid prefix: ", lp.prefix())));
+        }
         l.prefix = *p;
       }
       if (l.prefix.family() != q.family) {
-        return Invalid(absl::StrCat("prefix ", lp.prefix(), " is not of the requested family"));
+        return new RefusedReactor(
+            Invalid(absl::StrCat("prefix ", lp.prefix(), " is not of the requested family")));
       }
       q.lookups.push_back(l);
     }
-    absl::Status checked = OnCore([&]() -> absl::Status {
-      if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
-      if (!q.neighbor) return absl::OkStatus();
-      const server::NeighborSpec* spec = server_.FindNeighborSpec(*q.neighbor);
-      if (spec == nullptr) {
-        return absl::NotFoundError(absl::StrCat("neighbor ", q.neighbor->ToString(), " not found"));
-      }
-      // Only route server clients have a table of their own in gobgpd.
-      if (q.table == apipb::LOCAL && !spec->rib.route_server_client) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("neighbor ", q.neighbor->ToString(), " doesn't have local rib"));
-      }
-      return absl::OkStatus();
-    });
-    if (!checked.ok()) return ToGrpc(checked);
-
-    // Chunks: each core visit builds at most list_chunk paths and returns where it stopped.
-    std::optional<Prefix> cursor;
-    size_t lookup_index = 0;
-    bool done = false;
-    while (!done) {
-      if (ctx->IsCancelled() || shutting_down_) return grpc::Status::CANCELLED;
-      std::vector<apipb::ListPathResponse> chunk;
-      done = OnCore([&] { return ListChunk(q, &lookup_index, &cursor, &chunk); });
-      // One message per destination, written at once. (buffer_hint on all but a chunk's last
-      // write halved a 1M listing for a C++ client but left the gobgp CLI, a Go client,
-      // waiting forever for a 40-route table with gRPC 1.51: not used.)
-      for (auto& r : chunk) {
-        if (!writer->Write(r)) return grpc::Status::CANCELLED;
-      }
-    }
-    return grpc::Status::OK;
+    if (shutting_down_) return new RefusedReactor(grpc::Status::CANCELLED);
+    auto* r = new ListPathReactor(this, std::move(q));
+    r->Start();
+    return r;
   }
 
   // ---- WatchEvent ----
@@ -1254,9 +1239,170 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     return false;
   }
 
+  // One chunk of a listing: its messages on an arena, and whether the listing is done.
+  struct ListChunkOut {
+    google::protobuf::Arena arena;
+    std::vector<apipb::ListPathResponse*> messages;
+    bool done = false;
+  };
+
+  // Whether a listing can run: BGP started, the neighbor there, LOCAL only for route server
+  // clients. On the core.
+  absl::Status CheckListQuery(const ListQuery& q) {
+    if (!server_.started()) return absl::FailedPreconditionError("bgp server hasn't started yet");
+    if (!q.neighbor) return absl::OkStatus();
+    const server::NeighborSpec* spec = server_.FindNeighborSpec(*q.neighbor);
+    if (spec == nullptr) {
+      return absl::NotFoundError(absl::StrCat("neighbor ", q.neighbor->ToString(), " not found"));
+    }
+    // Only route server clients have a table of their own in gobgpd.
+    if (q.table == apipb::LOCAL && !spec->rib.route_server_client) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("neighbor ", q.neighbor->ToString(), " doesn't have local rib"));
+    }
+    return absl::OkStatus();
+  }
+
+  // ListPath is a callback (reactor) method, the service's only one: a sync ServerWriter
+  // blocks its thread on every Write, and that wake-up per destination was most of a 1M
+  // listing's server time. The reactor writes one destination at a time (gRPC allows one
+  // write in flight per stream) from gRPC's own threads, while the core builds the next chunk.
+  class ListPathReactor : public grpc::ServerWriteReactor<apipb::ListPathResponse> {
+   public:
+    ListPathReactor(Impl* impl, ListQuery q) : impl_(impl), q_(std::move(q)) {}
+
+    // Starts the listing: the first core visit checks the request against the server's state.
+    void Start() {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        building_ = true;
+      }
+      PostBuild(/*first=*/true);
+    }
+
+    void OnWriteDone(bool ok) override {
+      Action a;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        writing_ = false;
+        if (!ok || cancelled_) {
+          a = FinishLocked(grpc::Status::CANCELLED);
+        } else {
+          a = PumpLocked();
+        }
+      }
+      Do(a);
+    }
+
+    void OnCancel() override {
+      std::lock_guard<std::mutex> lock(mu_);
+      cancelled_ = true;
+    }
+
+    void OnDone() override {
+      bool del;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        done_ = true;
+        del = !building_;  // else the pending core task deletes this when it has run
+      }
+      if (del) delete this;
+    }
+
+   private:
+    // What to do once the lock is released (gRPC may run a reaction inline).
+    struct Action {
+      const apipb::ListPathResponse* write = nullptr;
+      std::optional<grpc::Status> finish;
+      bool build = false;
+    };
+
+    void Do(const Action& a) {
+      if (a.build) PostBuild(false);
+      if (a.write != nullptr) StartWrite(a.write);
+      if (a.finish) Finish(*a.finish);
+    }
+
+    Action FinishLocked(grpc::Status st) {
+      Action a;
+      if (!finished_) {
+        finished_ = true;
+        a.finish = std::move(st);
+      }
+      return a;
+    }
+
+    // Next step when no write is in flight.
+    Action PumpLocked() {
+      Action a;
+      if (finished_ || writing_) return a;
+      if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
+      if (cur_ == nullptr || idx_ >= cur_->messages.size()) {
+        if (cur_ != nullptr && cur_->done) return FinishLocked(grpc::Status::OK);
+        if (ready_ == nullptr) return a;  // the core is still building
+        cur_ = std::move(ready_);
+        idx_ = 0;
+        if (!cur_->done && !building_ && !cancelled_ && !impl_->shutting_down_) {
+          building_ = true;
+          a.build = true;
+        }
+        if (cur_->messages.empty()) {
+          if (cur_->done) return FinishLocked(grpc::Status::OK);
+          return a;
+        }
+      }
+      writing_ = true;
+      a.write = cur_->messages[idx_++];
+      return a;
+    }
+
+    void PostBuild(bool first) {
+      impl_->loop_.Post([this, first] {
+        auto c = std::make_unique<ListChunkOut>();
+        absl::Status checked = first ? impl_->CheckListQuery(q_) : absl::OkStatus();
+        if (checked.ok()) c->done = impl_->ListChunk(q_, &lookup_index_, &cursor_, c.get());
+        Action a;
+        bool del = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          building_ = false;
+          if (done_) {
+            del = true;
+          } else if (!checked.ok()) {
+            a = FinishLocked(ToGrpc(checked));
+          } else {
+            ready_ = std::move(c);
+            a = PumpLocked();
+          }
+        }
+        if (del) {
+          delete this;
+          return;
+        }
+        Do(a);
+      });
+    }
+
+    Impl* impl_;
+    ListQuery q_;
+    // Touched only on the core thread.
+    std::optional<Prefix> cursor_;
+    size_t lookup_index_ = 0;
+
+    std::mutex mu_;
+    std::unique_ptr<ListChunkOut> cur_;    // being written
+    size_t idx_ = 0;
+    std::unique_ptr<ListChunkOut> ready_;  // built, waiting
+    bool building_ = false;  // a core task is pending (it refers to this)
+    bool writing_ = false;
+    bool finished_ = false;
+    bool cancelled_ = false;
+    bool done_ = false;
+  };
+
   // Fills `out` with up to list_chunk paths after `cursor`; true when the listing is done.
   bool ListChunk(const ListQuery& q, size_t* lookup_index, std::optional<Prefix>* cursor,
-                 std::vector<apipb::ListPathResponse>* out) {
+                 ListChunkOut* out) {
     if (!server_.started()) return true;
     rib::Rib& rib = *server_.rib();
     // Exact and shorter lookups touch a few prefixes: answered in one visit.
@@ -1272,10 +1418,10 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
     }
     size_t budget = options_.list_chunk;
     auto emit = [&](const Prefix& p) -> bool {
-      apipb::ListPathResponse r;
-      if (!BuildEntry(q, peer_id, p, r.mutable_destination())) return true;
-      budget -= std::min<size_t>(budget, static_cast<size_t>(r.destination().paths_size()));
-      out->push_back(std::move(r));
+      auto* r = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
+      if (!BuildEntry(q, peer_id, p, r->mutable_destination())) return true;
+      budget -= std::min<size_t>(budget, static_cast<size_t>(r->destination().paths_size()));
+      out->messages.push_back(r);
       *cursor = p;
       return budget > 0;
     };
@@ -1303,7 +1449,11 @@ class ApiServer::Impl final : public apipb::GobgpApi::Service {
           take(l.prefix);
         }
       }
-      for (auto& [p, r] : hits) out->push_back(std::move(r));
+      for (auto& [p, r] : hits) {
+        auto* m = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
+        m->Swap(&r);
+        out->messages.push_back(m);
+      }
       return true;
     }
     // Longer-prefix lookups are ranges of the ordered table; several are walked one by one.
