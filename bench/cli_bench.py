@@ -105,7 +105,7 @@ def main():
     logdir = tempfile.mkdtemp(prefix="cli_bench.")
     log = open(os.path.join(logdir, "daemon.log"), "wb")
     if a.daemon == "kbgpd":
-        argv = [kbgpd, "--api-hosts", api, "-l", "warn"]
+        argv = [kbgpd, "--api-hosts", api, "-l", "warn", "--no-metrics"]  # as gobgpd's pprof
     else:
         argv = ["gobgpd", "--api-hosts", api, "-l", "warn", "--pprof-disable"]
     d = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "google/protobuf/descriptor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -355,7 +356,13 @@ class GrpcInterceptor : public grpc::experimental::Interceptor {
     const size_t slash = full.find('/');
     service_ = std::string(full.substr(0, slash));
     method_ = slash == absl::string_view::npos ? "" : std::string(full.substr(slash + 1));
-    f_.started->Add(Labels()).Increment();
+    // Only methods the server's protos declare get series: a server with callback methods
+    // also runs interceptors for paths it does not have, and a client must not be able to
+    // make up label values without end. Those calls are answered UNIMPLEMENTED, uncounted.
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_);
+    known_ = service != nullptr && service->FindMethodByName(method_) != nullptr;
+    if (known_) f_.started->Add(Labels()).Increment();
   }
   ~GrpcInterceptor() override {
     // A call that ended without sending a status (the client went away).
@@ -376,6 +383,7 @@ class GrpcInterceptor : public grpc::experimental::Interceptor {
   }
   void Done(grpc::StatusCode code) {
     done_ = true;
+    if (!known_) return;
     prometheus::Labels l = Labels();
     f_.seconds->Add(l, kGrpcBuckets)
         .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
@@ -388,6 +396,7 @@ class GrpcInterceptor : public grpc::experimental::Interceptor {
   std::string type_;
   std::string service_;
   std::string method_;
+  bool known_ = false;
   bool done_ = false;
 };
 

@@ -95,7 +95,8 @@ class Kbgpd {
     pid_ = fork();
     if (pid_ == 0) {
       std::string hosts = absl::StrCat("127.0.0.1:", port_);
-      execl(KBGP_KBGPD_PATH, "kbgpd", "--api-hosts", hosts.c_str(), "-l", "warn",
+      // --no-metrics: the default metrics port is one per host, and tests run in parallel.
+      execl(KBGP_KBGPD_PATH, "kbgpd", "--api-hosts", hosts.c_str(), "-l", "warn", "--no-metrics",
             static_cast<char*>(nullptr));
       _exit(127);
     }
