@@ -743,11 +743,17 @@ class Runner:
         s = Monitor.SENTINEL
         notes = []
 
+        def is_del(x):
+            return "DELROUTE" in x or '"withdrawal":true' in x
+
         def seen(lines, withdraw):
-            for x in lines:
-                if s in x and (("DELROUTE" in x or '"withdrawal":true' in x) == withdraw):
-                    return True
-            return False
+            # The withdrawal that counts follows the sentinel's last announcement: an earlier
+            # attempt's add and del (a monitor slow to start) must not end the wait early.
+            lines = list(lines)
+            adds = [i for i, x in enumerate(lines) if s in x and not is_del(x)]
+            if not withdraw:
+                return bool(adds)
+            return bool(adds) and any(s in x and is_del(x) for x in lines[adds[-1]:])
 
         try:
             # The watch is registered some time after the process starts and the CLI says
