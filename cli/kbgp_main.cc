@@ -1146,7 +1146,8 @@ int Run(int argc, char** argv) {
     if (rest.size() != 1 || (rest[0] != "bash" && rest[0] != "zsh")) {
       Usage("usage: kbgp completion bash|zsh");
     }
-    std::fputs(rest[0] == "bash" ? kBashCompletion : kZshCompletion, stdout);
+    if (rest[0] == "zsh") std::fputs(kZshCompletionHeader, stdout);
+    std::fputs(kBashCompletion, stdout);
     return 0;
   }
   Connect();
