@@ -308,6 +308,8 @@ def main():
     p.add_argument("--kbgp-sync", required=True)
     p.add_argument("--router", choices=("frr", "bird"), default="frr")
     ARGS, rest = p.parse_known_args()
+    # The daemons run with their lab directory as the working directory.
+    ARGS.kbgpd, ARGS.kbgp_sync = os.path.abspath(ARGS.kbgpd), os.path.abspath(ARGS.kbgp_sync)
     tools = ("ip", "bird", "birdc") if ARGS.router == "bird" else ("ip", "vtysh")
     lab.skip_unless_able("seed_lab", tools)
     if ARGS.router == "frr" and not os.path.exists("/usr/lib/frr/zebra"):

@@ -22,7 +22,7 @@ import re
 import sys
 
 import lab as labmod
-from lab import Daemon, wait_for, _frr_ids
+from lab import wait_for, _frr_ids
 
 _WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_web.py")
 
@@ -32,19 +32,16 @@ def _sysctl(router, *keys):
         router.exec("sysctl", "-qw", k)
 
 
-class FrrZebra(Daemon):
-    """FRR bgpd with zebra in the router's namespace: BGP multipath routes reach the kernel."""
-
-    name = "frr"
+class FrrZebra(labmod.Frr):
+    """lab.py's FRR with zebra beside bgpd: BGP multipath routes reach the namespace's kernel.
+    Only the config (maximum-paths, multipath-relax, IPv4) and the start differ."""
 
     def __init__(self, router, asn, maximum_paths=8):
         super().__init__(router, asn)
         self.maximum_paths = maximum_paths
-        self.neighbors = []  # (address, asn)
 
     def neighbor(self, address, asn):
-        self.neighbors.append((address, asn))
-        return self
+        return super().neighbor(address, asn, hold=3, keepalive=1)
 
     def config(self):
         lines = ["hostname %s" % self.router.name, "router bgp %d" % self.asn,
@@ -52,14 +49,12 @@ class FrrZebra(Daemon):
                  " no bgp network import-check", " no bgp default ipv4-unicast",
                  # Nodes of different ASes (kube-router.io/node.asn) are equal-cost too.
                  " bgp bestpath as-path multipath-relax"]
-        for addr, asn in self.neighbors:
-            lines += [" neighbor %s remote-as %d" % (addr, asn),
-                      " neighbor %s timers 1 3" % addr,
-                      " neighbor %s timers connect 1" % addr]
-        lines.append(" address-family ipv4 unicast")
-        lines.append("  maximum-paths %d" % self.maximum_paths)
-        for addr, _ in self.neighbors:
-            lines.append("  neighbor %s activate" % addr)
+        for n in self.neighbors:
+            lines += [" neighbor %s remote-as %d" % (n["address"], n["asn"]),
+                      " neighbor %s timers %d %d" % (n["address"], n["keepalive"], n["hold"]),
+                      " neighbor %s timers connect 1" % n["address"]]
+        lines += [" address-family ipv4 unicast", "  maximum-paths %d" % self.maximum_paths]
+        lines += ["  neighbor %s activate" % n["address"] for n in self.neighbors]
         lines.append(" exit-address-family")
         return "\n".join(lines) + "\n"
 
@@ -97,13 +92,6 @@ class FrrZebra(Daemon):
                 pass
             z.wait(timeout=5)
 
-    def cli(self, command, check=True):
-        return self.exec("vtysh", "--vty_socket", self.vty, "-c", command, check=check)
-
-    def established(self, address):
-        data = json.loads(self.cli("show bgp neighbors %s json" % address).stdout or "{}")
-        return data.get(address, {}).get("bgpState") == "Established"
-
     def as_paths(self, prefix):
         """{next hop: [AS numbers]} of every path the router holds for prefix."""
         data = json.loads(self.cli("show bgp ipv4 unicast %s json" % prefix,
@@ -117,51 +105,25 @@ class FrrZebra(Daemon):
         return out
 
 
-class BirdKernel(Daemon):
-    """BIRD 2 with `merge paths` in the kernel protocol: ECMP routes reach the kernel."""
-
-    name = "bird"
-
-    def __init__(self, router, asn):
-        super().__init__(router, asn)
-        self.neighbors = []
-        self.sock = os.path.join(self.dir, "bird.ctl")
+class BirdKernel(labmod.Bird):
+    """lab.py's BIRD with `merge paths` in the kernel protocol: ECMP routes reach the kernel.
+    Only the config differs."""
 
     def neighbor(self, address, asn):
-        self.neighbors.append((address, asn))
-        return self
-
-    @staticmethod
-    def proto_name(address):
-        return "p_" + re.sub(r"[^0-9a-f]", "_", address)
+        return super().neighbor(address, asn, hold=3, keepalive=1)
 
     def config(self):
         lines = ["router id %s;" % self.router.v4, "protocol device { scan time 1; }",
                  "protocol kernel { ipv4 { import none; export where source = RTS_BGP; };"
                  " merge paths on limit 16; }"]
-        for addr, asn in self.neighbors:
+        for n in self.neighbors:
             lines.append("protocol bgp %s {\n  local %s as %d;\n  neighbor %s as %d;\n"
-                         "  hold time 3; keepalive time 1;\n"
+                         "  hold time %d; keepalive time %d;\n"
                          "  connect retry time 1; connect delay time 0; error wait time 1,2;\n"
                          "  ipv4 { import all; export none; };\n}"
-                         % (self.proto_name(addr), self.router.v4, self.asn, addr, asn))
+                         % (self.proto_name(n["address"]), self.router.v4, self.asn,
+                            n["address"], n["asn"], n["hold"], n["keepalive"]))
         return "\n".join(lines) + "\n"
-
-    def start(self):
-        conf = self.write("bird.conf", self.config())
-        self._spawn(["bird", "-f", "-c", conf, "-s", self.sock,
-                     "-P", os.path.join(self.dir, "bird.pid")])
-        wait_for("bird control socket", lambda: self.cli("show", "status", check=False)
-                 .returncode == 0, 15)
-        return self
-
-    def cli(self, *args, check=True):
-        return self.exec("birdc", "-s", self.sock, *args, check=check)
-
-    def established(self, address):
-        out = self.cli("show", "protocols", self.proto_name(address)).stdout
-        return any(l.startswith(self.proto_name(address)) and "Established" in l
-                   for l in out.splitlines())
 
     def as_paths(self, prefix):
         out = self.cli("show", "route", prefix, "all").stdout
