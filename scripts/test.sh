@@ -12,6 +12,8 @@ root=$(pwd)
 [[ "${SKIP_DEPS:-0}" == 1 ]] || scripts/deps.sh
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+# Paths relative to the checkout, so a fresh clone elsewhere hits the same cache entries.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 ccache --max-size=5G >/dev/null 2>&1 || true
 jobs="${JOBS:-$(nproc)}"
 
