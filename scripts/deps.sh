@@ -13,7 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev zlib1g-dev libbz2-dev libssl-dev
   # peers, oracles and lab tools
   gobgpd golang-github-osrg-gobgp-dev bird2 frr exabgp openbgpd bgpdump prometheus
-  iproute2 iputils-ping procps psmisc curl python3 gnuplot-nox
+  iproute2 iputils-ping procps psmisc curl python3 gnuplot-nox linux-perf
 )
 
 missing=()

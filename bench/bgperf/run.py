@@ -99,6 +99,7 @@ def bird_conf(peers):
              "  rs client;",
              "  passive on;",
              "  hold time %d; keepalive time %d;" % (HOLD, HOLD // 3),
+             "  connect delay time 1; connect retry time 1; error wait time 1,2;",
              "  ipv4 { import all; export all; };",
              "}"]
     for i, (addr, asn) in enumerate(peers):
@@ -236,6 +237,7 @@ class Sampler(threading.Thread):
         self.ns = ns
         self.stop = threading.Event()
         self.peak_rss_kb = 0
+        self.peak_anon_kb = 0  # RssAnon: the heap and stacks, without mapped files
         self.hwm = {}
         self.cpu = {}
         self.pids = []
@@ -249,6 +251,8 @@ class Sampler(threading.Thread):
                 self.pids_at = now
             self.peak_rss_kb = max(self.peak_rss_kb, sum(proc_status(p, "VmRSS")
                                                          for p in self.pids))
+            self.peak_anon_kb = max(self.peak_anon_kb, sum(proc_status(p, "RssAnon")
+                                                           for p in self.pids))
             self.stop.wait(0.05)
 
     def snapshot(self):
@@ -358,6 +362,16 @@ def one_run(target, key, sc, args):
             for a in tester_ips(sc["peers"]):
                 f.write("addr add %s/16 dev eth0\n" % a)
         lab.run(["ip", "-n", g.ns, "-batch", batch])
+        # Permanent neighbour entries for the tester addresses in the target's namespace: the
+        # kernel's neighbour table is shared by all namespaces and gc_thresh3 (1,024 by
+        # default) caps its resolved entries, so 1,000 peers resolved by ARP can starve each
+        # other (connections then wait in SYN retries); permanent entries do not count.
+        mac = json.loads(lab.run(["ip", "-n", g.ns, "-j", "link", "show", "eth0"]).stdout)[0][
+            "address"]
+        with open(batch, "w") as f:
+            for a in tester_ips(sc["peers"]):
+                f.write("neigh replace %s lladdr %s dev eth0 nud permanent\n" % (a, mac))
+        lab.run(["ip", "-n", t.ns, "-batch", batch])
         peers = [(MONITOR_IP, MONITOR_AS)] + [
             (a, TESTER_AS_BASE + i) for i, a in enumerate(tester_ips(sc["peers"]))]
         rflags = route_flags(sc, args.routes, args.mrt)
@@ -380,6 +394,15 @@ def one_run(target, key, sc, args):
                 raise RuntimeError("the monitor's session to %s did not come up" % target)
         sampler = Sampler(t.ns)
         sampler.start()
+        perf = None
+        if args.perf and target != "null":
+            # perf record -g of every target process, from before the tester connects until
+            # the target is idle again.
+            pids = ",".join(str(p) for p in ns_pids(t.ns))
+            data = os.path.join(args.perf, "perf-%s-%s.data" % (target, key))
+            perf = subprocess.Popen(["perf", "record", "-g", "-e", args.perf_event, "-o", data,
+                                     "-p", pids],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         tflags = ["--target", TARGET_IP, "--local-base", ip4(TESTER_BASE),
                   "--start", sc.get("start", "all")] + rflags
         if sc.get("churn"):
@@ -442,17 +465,43 @@ def one_run(target, key, sc, args):
                 res["converge_s"] = round((int(done[0]) - c0) / 1e9, 3)
             settle(sampler)
             cpu, hwm = sampler.snapshot()
+            rss_end = sum(proc_status(p, "VmRSS") for p in ns_pids(t.ns))
             res.update(status="ok", cpu_s=round(cpu, 2), peak_rss_mib=round(hwm / 1024, 1),
-                       sampled_rss_mib=round(sampler.peak_rss_kb / 1024, 1))
+                       rss_end_mib=round(rss_end / 1024, 1),
+                       sampled_rss_mib=round(sampler.peak_rss_kb / 1024, 1),
+                       sampled_anon_mib=round(sampler.peak_anon_kb / 1024, 1))
             return res
         finally:
             sampler.stop.set()
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                perf.wait(timeout=60)
             res["load_end"] = round(os.getloadavg()[0], 2)
             for p in (tester, mon):
                 try:
                     p.proc.stdin.close()
                 except (BrokenPipeError, OSError):
                     pass
+
+
+def median_of(runs):
+    """One row for repeated runs: the median of each figure over the runs that finished (all
+    runs kept under "runs"); a timeout or error in any run makes the row that status."""
+    if len(runs) == 1:
+        return runs[0]
+    bad = [r for r in runs if r["status"] not in ("ok",)]
+    row = dict(bad[0] if bad else runs[0])
+    row["runs"] = runs
+    if bad:
+        return row
+    for k in ("converge_s", "cpu_s", "cpu_at_converged", "peak_rss_mib", "sampled_rss_mib",
+              "sampled_anon_mib", "rss_end_mib", "established_s", "tester_sent_s", "load_s"):
+        vals = sorted(r[k] for r in runs if k in r)
+        if vals:
+            row[k] = vals[len(vals) // 2]
+    row["note"] = "median of %d runs; converge %s-%s s" % (
+        len(runs), min(r["converge_s"] for r in runs), max(r["converge_s"] for r in runs))
+    return row
 
 
 def settle(sampler, quiet=0.5, limit=120.0):
@@ -502,14 +551,15 @@ def markdown(results, args, meta):
     lines += ["", "Each cell: convergence time, peak RSS (sum of VmHWM of the target's "
               "processes), CPU seconds (utime + stime, until the target went idle).", "",
               "| target | scenario | status | converge | est. | tester sent | CPU at conv. | "
-              "CPU | peak RSS | sampled RSS | load start/end | note |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "CPU | peak RSS | sampled RSS | sampled anon | RSS at end | load start/end | note |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s/%s | %s |" % (
+        lines.append(("| %s " * 12 + "| %s/%s | %s |") % (
             r["target"], r["scenario"], r["status"], r.get("converge_s", ""),
             r.get("established_s", ""), r.get("tester_sent_s", ""),
             r.get("cpu_at_converged", ""), r.get("cpu_s", ""), r.get("peak_rss_mib", ""),
-            r.get("sampled_rss_mib", ""), r.get("load_start", ""), r.get("load_end", ""),
+            r.get("sampled_rss_mib", ""), r.get("sampled_anon_mib", ""), r.get("rss_end_mib", ""),
+            r.get("load_start", ""), r.get("load_end", ""),
             r.get("note", "")))
     return "\n".join(lines) + "\n"
 
@@ -573,10 +623,18 @@ def main():
     ap.add_argument("--mrt", default=os.path.join(ROOT, "testdata", "mrt",
                                                   "bview.20020722.2337.gz"))
     ap.add_argument("--limit", type=int, default=600, help="seconds per run before timeout")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per target and scenario; the table shows the medians")
     ap.add_argument("--scale", type=float, default=1.0,
                     help="multiply prefix counts (smoke runs: 0.001)")
     ap.add_argument("--max-peers", type=int, default=0, help="cap peer counts (smoke runs)")
     ap.add_argument("--out", default=None, help="results dir (default: a new one in /tmp)")
+    ap.add_argument("--perf", default=None, metavar="DIR",
+                    help="perf record -g each target run into DIR/perf-TARGET-SCENARIO.data")
+    ap.add_argument("--perf-event", default="cpu-clock",
+                    help="the event for --perf (page-faults: where resident memory grows)")
+    ap.add_argument("--skip-missing", action="store_true",
+                    help="leave out targets whose daemon is not installed")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless every run is ok (for the smoke test)")
     args = ap.parse_args()
@@ -596,12 +654,19 @@ def main():
         return 77
     needs = {"kbgpd": os.path.join(args.build, "daemon", "kbgpd"), "gobgpd": "gobgpd",
              "bird": "bird", "frr": "/usr/lib/frr/bgpd", "openbgpd": "bgpd"}
-    for t in args.targets:
-        if t in needs and shutil.which(needs[t]) is None and not os.path.exists(needs[t]):
-            ap.error("target %s: %s not found" % (t, needs[t]))
+    missing = [t for t in args.targets if t in needs and shutil.which(needs[t]) is None
+               and not os.path.exists(needs[t])]
+    if missing and not args.skip_missing:
+        ap.error("not installed: %s (or use --skip-missing)" % ", ".join(
+            "%s (%s)" % (t, needs[t]) for t in missing))
+    if missing:
+        print("bgperf: skipping targets not installed: %s" % ", ".join(missing))
+        args.targets = [t for t in args.targets if t not in missing]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     out = args.out or os.path.join("/tmp", "bgperf-%s" % time.strftime("%Y%m%d-%H%M%S"))
+    if args.perf:
+        os.makedirs(args.perf, exist_ok=True)
     os.makedirs(out, exist_ok=True)
     meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 machine="%d cores, %.0f GiB" % (os.cpu_count(), os.sysconf("SC_PAGE_SIZE") *
@@ -615,16 +680,19 @@ def main():
         if args.max_peers:
             sc["peers"] = min(sc["peers"], args.max_peers)
         for target in args.targets:
-            t0 = time.monotonic()
-            try:
-                r = one_run(target, key, sc, args)
-            except Exception as e:  # a failed run is reported, the others go on
-                r = dict(target=target, scenario=key, routes=args.routes, status="error",
-                         note=str(e)[:300].replace("|", "/").replace("\n", " "))
-                failed = True
-            r["wall_s"] = round(time.monotonic() - t0, 1)
-            results.append(r)
-            print("%-8s %s: %s" % (target, key, json.dumps(r)), flush=True)
+            runs = []
+            for _ in range(args.repeat):
+                t0 = time.monotonic()
+                try:
+                    r = one_run(target, key, sc, args)
+                except Exception as e:  # a failed run is reported, the others go on
+                    r = dict(target=target, scenario=key, routes=args.routes, status="error",
+                             note=str(e)[:300].replace("|", "/").replace("\n", " "))
+                    failed = True
+                r["wall_s"] = round(time.monotonic() - t0, 1)
+                runs.append(r)
+                print("%-8s %s: %s" % (target, key, json.dumps(r)), flush=True)
+            results.append(median_of(runs))
             with open(os.path.join(out, "results.json"), "w") as f:
                 json.dump(dict(meta=meta, results=results), f, indent=1)
     meta["load_end"] = "%.2f" % os.getloadavg()[0]
