@@ -529,6 +529,22 @@ def fmt_time(r):
     return r["status"]
 
 
+def scaled(key, args):
+    sc = dict(SCENARIOS[key])
+    sc["prefixes"] = max(10, int(sc["prefixes"] * args.scale))
+    if args.max_peers:
+        sc["peers"] = min(sc["peers"], args.max_peers)
+    return sc
+
+
+def title(key, args):
+    """The scenario's title with the sizes of this run (--scale and --max-peers)."""
+    sc = scaled(key, args)
+    if args.scale == 1.0 and not args.max_peers:
+        return sc["title"]
+    return "%s [here %d x %d]" % (sc["title"], sc["peers"], sc["prefixes"])
+
+
 def markdown(results, args, meta):
     targets = [t for t in args.targets]
     lines = ["Measured %s on %s; %s routes; limit %d s per run; load average (1 min) %s." % (
@@ -547,7 +563,7 @@ def markdown(results, args, meta):
                                                            r["cpu_s"]))
             else:
                 cells.append(fmt_time(r))
-        lines.append("| %s: %s | %s |" % (key, SCENARIOS[key]["title"], " | ".join(cells)))
+        lines.append("| %s: %s | %s |" % (key, title(key, args), " | ".join(cells)))
     lines += ["", "Each cell: convergence time, peak RSS (sum of VmHWM of the target's "
               "processes), CPU seconds (utime + stime, until the target went idle).", "",
               "| target | scenario | status | converge | est. | tester sent | CPU at conv. | "
@@ -638,6 +654,8 @@ def main():
     ap.add_argument("--check", action="store_true",
                     help="exit 1 unless every run is ok (for the smoke test)")
     args = ap.parse_args()
+    args.build = os.path.abspath(args.build)  # the daemons run in their own directories
+    args.mrt = os.path.abspath(args.mrt)
     args.targets = [t for t in args.targets.split(",") if t]
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     for t in args.targets:
@@ -675,10 +693,7 @@ def main():
     results = []
     failed = False
     for key in args.scenarios:
-        sc = dict(SCENARIOS[key])
-        sc["prefixes"] = max(10, int(sc["prefixes"] * args.scale))
-        if args.max_peers:
-            sc["peers"] = min(sc["peers"], args.max_peers)
+        sc = scaled(key, args)
         for target in args.targets:
             runs = []
             for _ in range(args.repeat):
