@@ -65,7 +65,7 @@ void Synthetic(const RouteSetSpec& spec, RouteSet* set) {
 }
 
 // Today's IPv4 table, roughly: prefix lengths by share of entries (per mille, /8../24; /24s
-// are about 60 % of a full table), AS paths of 1 to 10 hops (mean about 4.3) through a pool
+// are about 60 % of a full table), AS paths of 1 to 10 hops (mean about 4.2) through a pool
 // of transit ASes to one of 3,000 origins, 0 to 4 communities, about 4 prefixes per
 // attribute set.
 void Realistic(const RouteSetSpec& spec, RouteSet* set) {
