@@ -708,10 +708,33 @@ void Rib::ExportPaths(PeerState& ps, int fam, const Prefix& prefix, const Destin
       });
 }
 
+size_t Rib::NextFlushChunk() const {
+  const size_t pending = dirty_.size() - dirty_head_;
+  if (flush_budget_ == 0 || pending == 0) return pending;
+  size_t peers = 0;
+  for (size_t id = 1; id < peers_.size(); ++id) {
+    peers += peers_[id]->in_use && peers_[id]->established;
+  }
+  return std::min(pending, std::max<size_t>(1, flush_budget_ / std::max<size_t>(1, peers)));
+}
+
 std::vector<PeerUpdates> Rib::Flush() {
   std::vector<PeerUpdates> result;
-  std::vector<Prefix> dirty = std::move(dirty_);
-  dirty_.clear();
+  std::vector<Prefix> dirty;
+  const size_t take = NextFlushChunk();
+  if (dirty_head_ == 0 && take == dirty_.size()) {
+    dirty = std::move(dirty_);
+    dirty_.clear();
+  } else {
+    dirty.assign(dirty_.begin() + static_cast<std::ptrdiff_t>(dirty_head_),
+                 dirty_.begin() + static_cast<std::ptrdiff_t>(dirty_head_ + take));
+    dirty_head_ += take;
+    if (dirty_head_ == dirty_.size()) {
+      dirty_.clear();
+      dirty_.shrink_to_fit();
+      dirty_head_ = 0;
+    }
+  }
   std::vector<std::pair<PeerId, std::unique_ptr<Batch>>> batches;
   for (size_t id = 1; id < peers_.size(); ++id) {
     if (peers_[id]->in_use && peers_[id]->established) {
@@ -757,6 +780,7 @@ std::vector<PeerUpdates> Rib::Flush() {
       if (ps.ipv6) pu.updates.push_back(wire::MakeEndOfRib(wire::kIPv6Unicast));
       ps.initial_pending = false;
     }
+    batch.reset();  // the packed UPDATEs hold copies: free this peer's batch before the next
     if (!pu.updates.empty()) result.push_back(std::move(pu));
   }
   return result;

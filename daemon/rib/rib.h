@@ -461,16 +461,26 @@ class Rib {
         start,
         [&](const Prefix& p, Destination& d) { return fn(p, static_cast<const Destination&>(d)); });
   }
-  // fn(const Prefix&, const Destination* or null) for every prefix changed since the last
-  // Flush (best path or ECMP set may differ; null: no path left). Call before Flush.
+  // fn(const Prefix&, const Destination* or null) for every prefix the next Flush takes of
+  // those changed (best path or ECMP set may differ; null: no path left). Call before Flush.
   template <typename F>
   void ForEachDirty(F&& fn) const {
-    for (const Prefix& p : dirty_) fn(p, table_.Find(p));
+    const size_t end = dirty_head_ + NextFlushChunk();
+    for (size_t i = dirty_head_; i < end; ++i) fn(dirty_[i], table_.Find(dirty_[i]));
   }
+  // At most about this many (changed prefix, established peer) exports per Flush; 0 (the
+  // default): no limit. With a budget a Flush takes only the first changed prefixes that
+  // fit (at least one) and leaves the rest, in order, to the next Flush, so a small input
+  // that fans out to many peers (a route server) is exported and sent in bounded pieces
+  // instead of one batch of every UPDATE for every peer. The caller flushes again while
+  // dirty_count() is nonzero.
+  void set_flush_budget(size_t exports) { flush_budget_ = exports; }
+  // How many changed prefixes the next Flush takes.
+  size_t NextFlushChunk() const;
   bool peer_in_use(PeerId id) const { return id < peers_.size() && peers_[id]->in_use; }
   AdjRibIn adj_rib_in(PeerId id) const { return AdjRibIn(this, id); }
   const AdjRibOut& adj_rib_out(PeerId id) const { return peers_[id]->out; }
-  size_t dirty_count() const { return dirty_.size(); }
+  size_t dirty_count() const { return dirty_.size() - dirty_head_; }
   size_t path_count() const { return path_count_; }
 
   // Update generation for every established peer; see the header comment.
@@ -522,7 +532,9 @@ class Rib {
   AttrPool pool_;
   PrefixMap<Destination> table_;
   std::vector<std::unique_ptr<PeerState>> peers_;
-  std::vector<Prefix> dirty_;
+  std::vector<Prefix> dirty_;  // changed prefixes; [0, dirty_head_) are already flushed
+  size_t dirty_head_ = 0;
+  size_t flush_budget_ = 0;
   ImportPolicy import_policy_;
   ExportPolicy export_policy_;
   NextHopResolver resolver_;

@@ -172,6 +172,56 @@ TEST_F(RibTest, AdjRibOutSuppressesEqualUpdates) {
   EXPECT_EQ(rib_.dirty_count(), 0u);
 }
 
+TEST_F(RibTest, FlushBudgetExportsInBoundedPiecesInOrder) {
+  PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
+  std::vector<PeerId> clients;
+  for (uint32_t i = 0; i < 4; ++i) {
+    std::string addr = "10.0.2." + std::to_string(i + 1);
+    clients.push_back(rib_.AddPeer(Peer(65100 + i, addr.c_str(), 10 + i)));
+    rib_.PeerEstablished(clients.back());
+  }
+  rib_.PeerEstablished(a);
+  rib_.Flush();  // End-of-RIBs
+  std::vector<wire::Nlri> nlri;
+  for (int i = 0; i < 10; ++i) nlri.push_back(N(("198.51.100." + std::to_string(i) + "/32").c_str()));
+  Send(a, Attrs({65001}), nlri);
+  // 5 established peers, 20 exports a flush: 4 prefixes a flush, in arrival order.
+  rib_.set_flush_budget(20);
+  EXPECT_EQ(rib_.NextFlushChunk(), 4u);
+  std::vector<std::string> hooked;
+  rib_.ForEachDirty([&](const Prefix& p, const Destination*) { hooked.push_back(p.ToString()); });
+  EXPECT_EQ(hooked, (std::vector<std::string>{"198.51.100.0/32", "198.51.100.1/32",
+                                              "198.51.100.2/32", "198.51.100.3/32"}));
+  std::vector<std::string> got;
+  size_t flushes = 0;
+  while (rib_.dirty_count() > 0) {
+    ++flushes;
+    for (PeerUpdates& pu : rib_.Flush()) {
+      if (pu.peer != clients[0]) continue;
+      for (const auto& u : pu.updates) {
+        for (const auto& n : u.nlri) got.push_back(n.prefix.ToString());
+      }
+    }
+  }
+  EXPECT_EQ(flushes, 3u);  // 4 + 4 + 2
+  ASSERT_EQ(got.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(got[i], "198.51.100." + std::to_string(i) + "/32");
+  // A change to a prefix still waiting is exported once, with its latest state.
+  Send(a, Attrs({65001}), {N("203.0.113.0/24"), N("203.0.113.1/32")});
+  rib_.set_flush_budget(5);  // one prefix a flush
+  rib_.Flush();
+  Send(a, Attrs({65001, 7}), {N("203.0.113.1/32")});
+  EXPECT_EQ(rib_.dirty_count(), 1u);
+  auto last = FlushFor(clients[1]);
+  ASSERT_EQ(NlriCount(last), 1u);
+  EXPECT_EQ(last[0].attrs.as_path->front().asns.back(), 7u);
+  EXPECT_EQ(rib_.dirty_count(), 0u);
+  // No budget: everything at once.
+  rib_.set_flush_budget(0);
+  rib_.Withdraw(a, nlri);
+  EXPECT_EQ(rib_.NextFlushChunk(), 10u);
+}
+
 TEST_F(RibTest, ReplacedAndWithdrawnBestIsExported) {
   PeerId a = rib_.AddPeer(Peer(65001, "10.0.0.1", 1));
   PeerId out = rib_.AddPeer(Peer(65009, "10.0.9.1", 9));

@@ -19,6 +19,8 @@ namespace kbgp::server {
 namespace {
 
 constexpr char kNotStarted[] = "bgp server hasn't started yet";  // gobgpd's text
+// (changed prefix, peer) exports per RIB flush: about 12 MB of pending UPDATEs at most.
+constexpr size_t kFlushBudget = 1 << 18;
 
 // Our IPv6 next hop for IPv6 routes sent over an IPv4 session (RFC 4760 carries IPv6 NLRI over
 // any transport, but the next hop must be IPv6): a global IPv6 address of the interface that
@@ -73,6 +75,8 @@ absl::Status BgpServer::Start(const GlobalSpec& global) {
   ro.router_id = global.router_id;
   ro.decision = global.decision;
   auto rib = std::make_unique<rib::Rib>(ro);
+  // Bounded flushes: a route server's small input can fan out to every peer at once.
+  rib->set_flush_budget(kFlushBudget);
   policy_.Install(rib.get());
   if (global.port >= 0) {
     peer::Listener::Options lo;
@@ -621,6 +625,9 @@ void BgpServer::Flush() {
   if (!rib_) return;
   if (best_path_hook_) rib_->ForEachDirty(best_path_hook_);
   std::vector<rib::PeerUpdates> batches = rib_->Flush();
+  // The rest of a bounded flush goes after the I/O already waiting (the UPDATEs just
+  // queued start going out meanwhile).
+  if (rib_->dirty_count() > 0) ScheduleFlush();
   if (batches.empty()) return;
   // One lookup table per flush instead of a scan of the neighbors per batch.
   absl::flat_hash_map<rib::PeerId, peer::Session*> sessions;
