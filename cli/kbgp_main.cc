@@ -308,7 +308,7 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
     if (it == cache.end()) {
       if (cache.size() > 100000) cache.clear();
       if (!DecodeAttrs(p.pattrs(), json, &text, &err)) Fail(err);
-      it = cache.emplace(key, text).first;
+      it = cache.emplace(key, std::move(text)).first;  // DecodeAttrs refills every field
     }
     PathText& cached = it->second;
     if (!DecodeNlri(p.nlri(), &cached.nlri)) Fail("cannot decode the NLRI " + p.nlri().type_url());

@@ -679,7 +679,7 @@ std::string FamilyName(const apipb::Family& f) {
   for (const Name& n : kNames) {
     if (n.afi == afi && n.safi == safi) return n.name;
   }
-  return absl::StrCat("unknown");
+  return "unknown";
 }
 
 namespace {

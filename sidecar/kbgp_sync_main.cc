@@ -204,19 +204,14 @@ int Main(int argc, char** argv) {
           new_channel = false;
         }
         auto started = reconciler.DaemonStartedWith(reconciled_asn);
-        if (!started.ok()) new_channel = true;
-        if (!started.ok() || !*started) {
-          if (started.ok()) {
-            LogWarn("the daemon's BGP instance is not started (daemon restarted?): restoring");
-          }
-          if (started.ok()) {
-            run = true;
-            full_next = true;
-          }
-          // Unreachable: the retry timer below keeps trying.
-          if (!started.ok() && next_retry == Clock::time_point::max()) {
-            next_retry = now + check_period;
-          }
+        if (!started.ok()) {
+          // Unreachable: a fresh channel next time, and the retry timer keeps trying.
+          new_channel = true;
+          if (next_retry == Clock::time_point::max()) next_retry = now + check_period;
+        } else if (!*started) {
+          LogWarn("the daemon's BGP instance is not started (daemon restarted?): restoring");
+          run = true;
+          full_next = true;
         }
       }
     }

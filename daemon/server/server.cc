@@ -19,7 +19,8 @@ namespace kbgp::server {
 namespace {
 
 constexpr char kNotStarted[] = "bgp server hasn't started yet";  // gobgpd's text
-// (changed prefix, peer) exports per RIB flush: about 12 MB of pending UPDATEs at most.
+// (changed prefix, peer) exports per RIB flush; the rest goes in the next posted flush. This
+// bounds one flush's batch, not the sessions' write queues (writable() does not gate it yet).
 constexpr size_t kFlushBudget = 1 << 18;
 
 // Our IPv6 next hop for IPv6 routes sent over an IPv4 session (RFC 4760 carries IPv6 NLRI over

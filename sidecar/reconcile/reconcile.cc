@@ -316,9 +316,9 @@ absl::Status Reconciler::SyncPeers(const DesiredState& d, ReconcileResult* r) {
 
 absl::Status Reconciler::SyncPaths(const DesiredState& d, ReconcileResult* r) {
   for (bool v6 : {false, true}) {
-    std::map<std::string, std::pair<std::string, apipb::Path>> have;  // prefix -> (nh, path)
+    std::map<std::string, std::string> have;  // prefix -> next hop
     if (cache_valid_) {
-      for (const auto& [prefix, nh] : cached_paths_[v6]) have[prefix] = {nh, apipb::Path()};
+      have = cached_paths_[v6];
     } else {
       apipb::ListPathRequest req;
       req.set_table_type(apipb::GLOBAL);
@@ -331,20 +331,19 @@ absl::Status Reconciler::SyncPaths(const DesiredState& d, ReconcileResult* r) {
           if (!p.neighbor_ip().empty() && p.neighbor_ip() != "<nil>") continue;  // learned
           std::string prefix, nh;
           if (!FromApiPath(p, &prefix, &nh)) continue;
-          have[prefix] = {nh, p};
+          have[prefix] = nh;
         }
       }
       absl::Status s = Check("ListPath", reader->Finish(), false, r);
       if (!s.ok()) return s;
     }
-    for (const auto& [prefix, entry] : have) {
-      auto it = d.paths.find(prefix);
-      if (it != d.paths.end() && it->second == entry.first) continue;
-      if (it != d.paths.end()) continue;  // a new next hop replaces it below (AddPath)
+    for (const auto& [prefix, nh] : have) {
+      // Kept, or given a new next hop below (AddPath replaces it): only the gone are deleted.
+      if (d.paths.count(prefix) != 0) continue;
       apipb::DeletePathRequest req;
       req.set_table_type(apipb::GLOBAL);
       *req.mutable_family() = FamilyOf(v6);
-      *req.mutable_path() = ToApiPath(prefix, entry.first);
+      *req.mutable_path() = ToApiPath(prefix, nh);
       google::protobuf::Empty e;
       absl::Status s = Check("DeletePath", stub_->DeletePath(Ctx().get(), req, &e), true, r);
       if (!s.ok()) return s;
@@ -354,7 +353,7 @@ absl::Status Reconciler::SyncPaths(const DesiredState& d, ReconcileResult* r) {
     for (const auto& [prefix, nh] : d.paths) {
       if (absl::StrContains(prefix, ":") != v6) continue;
       auto h = have.find(prefix);
-      if (h != have.end() && h->second.first == nh) continue;
+      if (h != have.end() && h->second == nh) continue;
       add.emplace_back(prefix, nh);
     }
     if (add.size() < kStreamThreshold) {
