@@ -89,6 +89,8 @@ void AddSample(MetricFamily& f, std::vector<ClientMetric::Label> labels, double 
   m.label = std::move(labels);
   if (f.type == MetricType::Counter) {
     m.counter.value = value;
+  } else if (f.type == MetricType::Untyped) {
+    m.untyped.value = value;
   } else {
     m.gauge.value = value;
   }
@@ -166,29 +168,34 @@ std::vector<MetricFamily> BuildFamilies(const Snapshot& s) {
       NewFamily("bgp_peer_local_asn",
                 "What is the AS number presented to the peer by this router and its ID",
                 MetricType::Gauge);
-  // GoBGP's collector emits these per-peer values through the same helper as its message
-  // counters, so they carry its CounterValue type: TYPE counter, although only the flop count
-  // is a count (pkg/metrics/metrics.go, `send`). Kept as GoBGP serves them.
+  // GoBGP's collector emits these six per-peer values through the same helper as its message
+  // counters, so GoBGP serves them as TYPE counter without "_total" (pkg/metrics/metrics.go,
+  // `send`), which `promtool check metrics` rejects. kbgp keeps GoBGP's names, help texts and
+  // labels, so queries, dashboards and alerts written for gobgpd work unchanged, and types
+  // them so the exposition passes promtool: gauge for the four that are levels or flags (a
+  // queue length, a time stamp and configuration values are not counters), untyped for the
+  // two whose names end in "_count", a suffix the text format reserves for summaries and
+  // histograms once a type is given. PromQL treats untyped like gauge; rate() works on both.
   MetricFamily flops =
-      NewFamily("bgp_peer_flop_count", "Number of flops with the peer", MetricType::Counter);
+      NewFamily("bgp_peer_flop_count", "Number of flops with the peer", MetricType::Untyped);
   MetricFamily out_q = NewFamily("bgp_peer_out_queue_count",
-                                 "Length of the outgoing message queue", MetricType::Counter);
+                                 "Length of the outgoing message queue", MetricType::Untyped);
   MetricFamily password =
       NewFamily("bgp_peer_password_set",
                 "Whether the GoBGP peer has been configured (1) for authentication or not (0)",
-                MetricType::Counter);
+                MetricType::Gauge);
   MetricFamily remove_private =
       NewFamily("bgp_peer_remove_private_as",
-                "Do we remove private ASNs from the paths sent to the peer", MetricType::Counter);
+                "Do we remove private ASNs from the paths sent to the peer", MetricType::Gauge);
   MetricFamily type = NewFamily("bgp_peer_type",
                                 "Type of the BGP peer, internal (0) or external (1)",
-                                MetricType::Counter);
+                                MetricType::Gauge);
   // GoBGP's value is Timers.State.Uptime in Unix seconds: when the session last came up (0:
   // never), kept after it goes down, despite the help text. kbgp_peer_state_seconds below is
   // the time in the current state.
   MetricFamily uptime = NewFamily("bgp_peer_uptime",
                                   "For how long the peer has been in its current state",
-                                  MetricType::Counter);
+                                  MetricType::Gauge);
   MetricFamily received = NewFamily("bgp_routes_received", "Number of routes received from peer",
                                     MetricType::Gauge);
   MetricFamily accepted = NewFamily("bgp_routes_accepted", "Number of routes accepted from peer",

@@ -1,7 +1,8 @@
 // kbgpd's metrics (target kbgp_metrics_bgp, on top of kbgp_metrics and kbgp_server).
 //
 //  - BgpCollector: GoBGP's bgp_* families (pkg/metrics/metrics.go and docs/sources/metrics.md
-//    in osrg/gobgp) with GoBGP's names, types, help texts and labels, plus kbgp's Loc-RIB and
+//    in osrg/gobgp) with GoBGP's names, help texts, labels and types (six per-peer families
+//    typed gauge or untyped so promtool passes, see bgp_metrics.cc), plus kbgp's Loc-RIB and
 //    attribute pool sizes. Like GoBGP's collector it computes everything at scrape time from
 //    the ListPeer view: the scrape thread posts one closure to the core loop (ListNeighbors
 //    and PeerToApi, the same conversion ListPeer uses, so metrics and `gobgp neighbor` agree)
