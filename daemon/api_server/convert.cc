@@ -1251,6 +1251,92 @@ void PathToApi(const Prefix& prefix, const PathInfo& info, apipb::Path* out) {
   out->set_local_identifier(info.local_identifier);
 }
 
+// ---- paths as bytes ----
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+namespace {
+
+constexpr uint32_t kVarintType = 0, kLengthType = 2;
+
+void AppendTag(uint32_t field, uint32_t wire_type, std::string* out) {
+  AppendVarint((uint64_t{field} << 3) | wire_type, out);
+}
+// proto3: a scalar at its default is not serialized.
+void AppendVarintField(uint32_t field, uint64_t v, std::string* out) {
+  if (v == 0) return;
+  AppendTag(field, kVarintType, out);
+  AppendVarint(v, out);
+}
+void AppendStringField(uint32_t field, std::string_view s, std::string* out) {
+  if (s.empty()) return;
+  AppendLengthDelimited(field, s, out);
+}
+
+constexpr std::string_view kIpAddressPrefixUrl = "type.googleapis.com/apipb.IPAddressPrefix";
+
+}  // namespace
+
+void AppendLengthDelimited(uint32_t field, std::string_view bytes, std::string* out) {
+  AppendTag(field, kLengthType, out);
+  AppendVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+std::string EncodePathAttributes(const rib::AttrSet& attrs, const Prefix& prefix,
+                                 bool next_hop_last) {
+  apipb::Path p;
+  AttributesToApi(attrs, prefix, next_hop_last, p.mutable_pattrs());
+  return p.SerializeAsString();  // only field 2 is set
+}
+
+void AppendEncodedPath(const Prefix& prefix, const PathInfo& info, std::string_view pattrs,
+                       std::string* out) {
+  const bool local = info.source == nullptr || info.source->local;
+  std::string scratch;
+  // 1: nlri, an Any of IPAddressPrefix{prefix_len = 1, prefix = 2}.
+  std::string value;
+  AppendVarintField(1, prefix.length(), &value);
+  AppendStringField(2, prefix.addr().ToString(), &value);
+  AppendStringField(1, kIpAddressPrefixUrl, &scratch);
+  AppendStringField(2, value, &scratch);
+  AppendLengthDelimited(1, scratch, out);
+  // 2: pattrs, encoded once per set by the caller.
+  if (info.attrs != nullptr) out->append(pattrs);
+  // 3: age, a Timestamp{seconds = 1}; set (mutable_age) even when zero.
+  scratch.clear();
+  AppendVarintField(1, static_cast<uint64_t>(absl::ToUnixSeconds(info.arrival)), &scratch);
+  AppendLengthDelimited(3, scratch, out);
+  AppendVarintField(4, info.best, out);
+  AppendVarintField(5, info.is_withdraw, out);
+  AppendLengthDelimited(7, {}, out);  // validation: an empty message, set
+  // 9: family {afi = 1, safi = 2}.
+  scratch.clear();
+  AppendVarintField(1, prefix.family() == Family::kIPv4 ? apipb::Family::AFI_IP
+                                                        : apipb::Family::AFI_IP6,
+                    &scratch);
+  AppendVarintField(2, apipb::Family::SAFI_UNICAST, &scratch);
+  AppendLengthDelimited(9, scratch, out);
+  if (local) {
+    AppendStringField(11, "<nil>", out);
+  } else {
+    AppendVarintField(10, info.source->peer_as, out);
+    AppendStringField(11, IpAddress::V4(info.source->router_id).ToString(), out);
+  }
+  AppendVarintField(12, info.filtered, out);
+  AppendVarintField(13, info.stale, out);
+  AppendVarintField(14, info.is_from_external, out);
+  AppendStringField(15, local ? std::string("<nil>") : info.source->address.ToString(), out);
+  AppendVarintField(18, info.identifier, out);
+  AppendVarintField(19, info.local_identifier, out);
+}
+
 // ---- capabilities ----
 
 void CapabilityToApi(const wire::Capability& capability, Any* out) {

@@ -24,6 +24,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -156,6 +158,24 @@ PathInfo PathInfoOf(const rib::Path& path, const rib::PeerInfo& source, bool pre
 // for both ids of a local path, as gobgpd prints a nil net.IP), filtered, stale,
 // is_from_external, identifier, local_identifier.
 void PathToApi(const Prefix& prefix, const PathInfo& info, apipb::Path* out);
+
+// ---- Paths as bytes (ListPath's fast path) ----
+
+// The wire encoding of Path.pattrs for `attrs`: the bytes of the repeated field 2 (tag,
+// length and Any of every attribute) that AttributesToApi(attrs, prefix, next_hop_last, ...)
+// fills. For IPv4 unicast it does not depend on the prefix (the next hop is NEXT_HOP), so a
+// listing encodes each distinct set once; for IPv6 MP_REACH_NLRI carries the prefix.
+std::string EncodePathAttributes(const rib::AttrSet& attrs, const Prefix& prefix,
+                                 bool next_hop_last);
+// Appends the encoding of the apipb::Path that PathToApi(prefix, info, &path) fills, byte for
+// byte path.SerializeAsString() (fields in number order, proto3 defaults left out), with
+// `pattrs` from EncodePathAttributes of info.attrs (empty for no attributes).
+void AppendEncodedPath(const Prefix& prefix, const PathInfo& info, std::string_view pattrs,
+                       std::string* out);
+// Protobuf wire helpers for the above and the ListPath messages around a path.
+void AppendVarint(uint64_t v, std::string* out);
+// A length-delimited field: tag (field number, wire type 2), length, bytes.
+void AppendLengthDelimited(uint32_t field, std::string_view bytes, std::string* out);
 
 // ---- Capabilities (apiutil.MarshalCapability) ----
 

@@ -929,6 +929,95 @@ TEST(PathToApiTest, FlagsAndIdentifiers) {
   EXPECT_EQ(out.validation().state(), apipb::Validation::STATE_NONE);  // no "N" in the CLI
 }
 
+// ListPath's fast path encodes paths itself: every combination must give exactly the bytes
+// protobuf gives for PathToApi's message (and so parse back to the same message).
+TEST(PathToApiTest, EncodedPathIsTheSerializedMessage) {
+  rib::AttrPool pool;
+  wire::PathAttributes a4;
+  a4.origin = wire::Origin::kIgp;
+  a4.as_path = wire::AsPath{{wire::AsSegmentType::kSequence, {65002, 4200000000u}}};
+  a4.next_hop = Ip("192.0.2.1");
+  a4.med = 0;
+  a4.local_pref = 200;
+  a4.communities = std::vector<uint32_t>{65537, 0xffffff01};
+  rib::AttrRef set4 = pool.Intern(a4, wire::kIPv4Unicast);
+  wire::PathAttributes empty4;
+  empty4.next_hop = Ip("0.0.0.0");
+  rib::AttrRef bare4 = pool.Intern(empty4, wire::kIPv4Unicast);
+  wire::PathAttributes a6;
+  a6.origin = wire::Origin::kEgp;
+  a6.mp_reach = wire::MpReach{
+      wire::kIPv6Unicast, Ip("2001:db8::1"), Ip("fe80::1"), {{Pfx("2001:db8::/32"), 0}}, {}};
+  rib::AttrRef set6 = pool.Intern(a6, wire::kIPv6Unicast);
+
+  rib::PeerInfo peer;
+  peer.peer_as = 65002;
+  peer.local_as = 65001;
+  peer.router_id = 0x0a000002;
+  peer.address = Ip("127.0.0.2");
+  rib::PeerInfo local;
+  local.local = true;
+  struct Case {
+    const char* prefix;
+    const rib::AttrSet* attrs;
+    const rib::PeerInfo* source;
+    int64_t arrival;
+    bool flags;
+    uint32_t identifier, local_identifier;
+  };
+  const Case cases[] = {
+      {"10.3.0.0/24", set4.get(), &peer, 1795726392, false, 0, 1},
+      {"10.3.0.0/24", set4.get(), &peer, 1795726392, true, 7, 3},
+      {"0.0.0.0/0", set4.get(), &local, 0, false, 0, 0},
+      {"255.255.255.255/32", bare4.get(), &local, -5, true, 0xffffffffu, 1},
+      {"10.0.0.0/8", nullptr, nullptr, 1, false, 0, 1},
+      {"2001:db8::/32", set6.get(), &peer, 1795726392, false, 0, 1},
+      {"::/0", set6.get(), &local, 1795726392, true, 1 << 20, 2},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.prefix);
+    PathInfo info;
+    info.attrs = c.attrs;
+    info.source = c.source;
+    info.arrival = absl::FromUnixSeconds(c.arrival);
+    info.best = info.stale = info.filtered = info.is_withdraw = info.is_from_external = c.flags;
+    info.identifier = c.identifier;
+    info.local_identifier = c.local_identifier;
+    apipb::Path want;
+    PathToApi(Pfx(c.prefix), info, &want);
+    for (bool next_hop_last : {false, true}) {
+      const bool nh_last = c.source == nullptr || c.source->local;
+      if (next_hop_last != nh_last) continue;
+      const std::string pattrs =
+          c.attrs != nullptr ? EncodePathAttributes(*c.attrs, Pfx(c.prefix), nh_last) : "";
+      std::string got;
+      AppendEncodedPath(Pfx(c.prefix), info, pattrs, &got);
+      EXPECT_EQ(got, want.SerializeAsString());
+      apipb::Path parsed;
+      ASSERT_TRUE(parsed.ParseFromString(got));
+      EXPECT_EQ(Text(parsed), Text(want));
+    }
+  }
+  // The message around it: ListPathResponse{destination = 1 {prefix = 1, paths = 2}}.
+  apipb::ListPathResponse r;
+  r.mutable_destination()->set_prefix("10.3.0.0/24");
+  PathInfo info;
+  info.attrs = set4.get();
+  info.source = &peer;
+  PathToApi(Pfx("10.3.0.0/24"), info, r.mutable_destination()->add_paths());
+  PathToApi(Pfx("10.3.0.0/24"), info, r.mutable_destination()->add_paths());
+  std::string path;
+  AppendEncodedPath(Pfx("10.3.0.0/24"), info,
+                    EncodePathAttributes(*set4, Pfx("10.3.0.0/24"), false), &path);
+  std::string dest;
+  AppendLengthDelimited(1, "10.3.0.0/24", &dest);
+  AppendLengthDelimited(2, path, &dest);
+  AppendLengthDelimited(2, path, &dest);
+  std::string resp;
+  AppendLengthDelimited(1, dest, &resp);
+  EXPECT_EQ(resp, r.SerializeAsString());
+}
+
 // ---- capabilities ----
 
 TEST(CapabilityTest, AsGobgpMarshalsThem) {
