@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "api/attribute.pb.h"
 #include "api/gobgp.grpc.pb.h"
+#include "api/kbgp.grpc.pb.h"
 #include "cli/completion.h"
 #include "cli/gojson.h"
 #include "cli/parse.h"
@@ -142,6 +143,8 @@ void Check(const grpc::Status& s) {
 }
 
 std::unique_ptr<apipb::GobgpApi::Stub> stub;
+// kbgpd's own additions (api/kbgp.proto); gobgpd answers UNIMPLEMENTED.
+std::unique_ptr<kbgp::KbgpApi::Stub> kbgp_stub;
 
 void Connect() {
   std::shared_ptr<grpc::ChannelCredentials> creds = grpc::InsecureChannelCredentials();
@@ -170,6 +173,7 @@ void Connect() {
                        "--target unix:///PATH"));
   }
   stub = apipb::GobgpApi::NewStub(channel);
+  kbgp_stub = kbgp::KbgpApi::NewStub(channel);
 }
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
@@ -282,9 +286,6 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
       }
     }
   }
-  grpc::ClientContext ctx;
-  auto reader = stub->ListPath(&ctx, req);
-  apipb::ListPathResponse r;
   int64_t now = Now();
   RouteTable table(o);
   std::vector<SortKey> keys;  // one per row
@@ -314,8 +315,7 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
     if (!DecodeNlri(p.nlri(), &cached.nlri)) Fail("cannot decode the NLRI " + p.nlri().type_url());
     return cached;
   };
-  while (reader->Read(&r)) {
-    const apipb::Destination& d = r.destination();
+  auto add = [&](const apipb::Destination& d) {
     ++ndst;
     if (g.json) {
       JsonDestination jd;
@@ -328,7 +328,7 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
       }
       jd.paths_json.push_back(']');
       jdsts.push_back(std::move(jd));
-      continue;
+      return;
     }
     SortKey k{};
     {
@@ -346,8 +346,33 @@ void ShowRib(const std::string& resource, const std::string& name, std::vector<s
       table.Add(p, decode(p, false), now);
       keys.push_back(k);
     }
+  };
+  // kbgpd's ListPathBatched sends the destinations ListPath sends, thousands per message, which
+  // saves gRPC's per-message cost on a big table; a daemon without it (gobgpd) answers
+  // UNIMPLEMENTED before sending anything, and the listing goes through ListPath.
+  bool listed = false;
+  {
+    grpc::ClientContext ctx;
+    auto reader = kbgp_stub->ListPathBatched(&ctx, req);
+    kbgp::ListPathBatchedResponse batch;
+    bool any = false;
+    while (reader->Read(&batch)) {
+      any = true;
+      for (const apipb::Destination& d : batch.destinations()) add(d);
+    }
+    grpc::Status st = reader->Finish();
+    if (any || st.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+      Check(st);
+      listed = true;
+    }
   }
-  Check(reader->Finish());
+  if (!listed) {
+    grpc::ClientContext ctx;
+    auto reader = stub->ListPath(&ctx, req);
+    apipb::ListPathResponse r;
+    while (reader->Read(&r)) add(r.destination());
+    Check(reader->Finish());
+  }
   if (ndst == 0 && resource != "global") {
     std::vector<apipb::Peer> l = GetNeighbors(name, false);
     if (l[0].state().session_state() != apipb::PeerState::ESTABLISHED) {

@@ -32,6 +32,7 @@
 #include "absl/strings/strip.h"
 #include "api/gobgp.grpc.pb.h"
 #include "api/gobgp.pb.h"
+#include "api/kbgp.grpc.pb.h"
 #include "daemon/api_server/convert.h"
 #include "daemon/api_server/policy_store.h"
 #include "daemon/common/log.h"
@@ -264,7 +265,7 @@ absl::StatusOr<std::vector<std::string>> ParseApiHosts(absl::string_view text) {
 // The service. Members below `// core state` are touched only on the core loop.
 
 class ApiServer::Impl final
-    : public apipb::GobgpApi::WithCallbackMethod_ListPath<apipb::GobgpApi::Service> {
+    : public apipb::GobgpApi::WithRawCallbackMethod_ListPath<apipb::GobgpApi::Service> {
  public:
   Impl(EventLoop& loop, server::BgpServer& server, const ApiOptions& options)
       : loop_(loop), server_(server), options_(options) {}
@@ -803,14 +804,37 @@ class ApiServer::Impl final
   }
 
   // A reactor that only finishes with `st` (a request refused before it starts).
-  class RefusedReactor : public grpc::ServerWriteReactor<apipb::ListPathResponse> {
+  class RefusedReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
     explicit RefusedReactor(grpc::Status st) { Finish(std::move(st)); }
     void OnDone() override { delete this; }
   };
 
-  grpc::ServerWriteReactor<apipb::ListPathResponse>* ListPath(
-      grpc::CallbackServerContext*, const apipb::ListPathRequest* req) override {
+  // ListPath is a raw method: the request arrives as bytes and every response is written as
+  // bytes the core encoded itself (AppendEncodedPath), so no response message is built.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ListPath(grpc::CallbackServerContext*,
+                                                       const grpc::ByteBuffer* raw) override {
+    return StartListPath(raw, /*batched=*/false);
+  }
+
+  // ListPath, or with `batched` kbgp.KbgpApi.ListPathBatched: the same listing with many
+  // destinations per message (api/kbgp.proto).
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StartListPath(const grpc::ByteBuffer* raw,
+                                                            bool batched) {
+    apipb::ListPathRequest request;
+    {
+      std::vector<grpc::Slice> slices;
+      std::string bytes;
+      if (raw != nullptr && raw->Dump(&slices).ok()) {
+        for (const grpc::Slice& sl : slices) {
+          bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+        }
+      }
+      if (raw == nullptr || !request.ParseFromString(bytes)) {
+        return new RefusedReactor(Invalid("ListPath: the request does not parse"));
+      }
+    }
+    const apipb::ListPathRequest* req = &request;
     auto family = FamilyFromApi(req->family());
     if (!family.ok()) return new RefusedReactor(ToGrpc(family.status()));
     ListQuery q;
@@ -850,7 +874,7 @@ class ApiServer::Impl final
       q.lookups.push_back(l);
     }
     if (shutting_down_) return new RefusedReactor(grpc::Status::CANCELLED);
-    auto* r = new ListPathReactor(this, std::move(q));
+    auto* r = new ListPathReactor(this, std::move(q), batched);
     r->Start();
     return r;
   }
@@ -1177,8 +1201,8 @@ class ApiServer::Impl final
     return id;
   }
 
-  void EmitPath(const Prefix& prefix, const rib::Destination& d, const rib::Path& p, bool best,
-                bool pre_policy, apipb::Path* out) {
+  PathInfo ListedPathInfo(const Prefix& prefix, const rib::Destination& d, const rib::Path& p,
+                          bool best, bool pre_policy) {
     const rib::Rib& rib = *server_.rib();
     PathInfo info = PathInfoOf(p, rib.peer_info(p.peer), pre_policy);
     info.local_identifier = LocalId(d, p);
@@ -1186,12 +1210,63 @@ class ApiServer::Impl final
     info.arrival = absl::FromUnixSeconds(PathAge(prefix, p));
     info.is_from_external = !rib.peer_info(p.peer).local &&
                             rib.peer_info(p.peer).peer_as != rib.peer_info(p.peer).local_as;
-    PathToApi(prefix, info, out);
+    return info;
+  }
+  void EmitPath(const Prefix& prefix, const rib::Destination& d, const rib::Path& p, bool best,
+                bool pre_policy, apipb::Path* out) {
+    PathToApi(prefix, ListedPathInfo(prefix, d, p, best, pre_policy), out);
   }
 
+  // A listed destination's paths, encoded as the bytes of a ListPathResponse (ListPath's
+  // fast path). The attribute encoding of an IPv4 set is made once per chunk: within one
+  // core visit no set can go away, so a pointer is a safe key there and not beyond.
+  class ListEncoder {
+   public:
+    void Add(const Prefix& prefix, const PathInfo& info) {
+      const bool nh_last = info.source == nullptr || info.source->local;
+      std::string_view pattrs;
+      if (info.attrs != nullptr) {
+        if (prefix.family() == Family::kIPv4) {
+          auto [it, fresh] = pattrs_.try_emplace(std::make_pair(info.attrs, nh_last));
+          if (fresh) it->second = EncodePathAttributes(*info.attrs, prefix, nh_last);
+          pattrs = it->second;
+        } else {
+          v6_pattrs_ = EncodePathAttributes(*info.attrs, prefix, nh_last);
+          pattrs = v6_pattrs_;
+        }
+      }
+      path_.clear();
+      AppendEncodedPath(prefix, info, pattrs, &path_);
+      AppendLengthDelimited(2, path_, &paths_);  // Destination.paths
+      ++count_;
+    }
+    int paths_size() const { return count_; }
+    // The ListPathResponse of `prefix` with the paths added since the last Take.
+    grpc::ByteBuffer Take(const Prefix& prefix) {
+      dest_.clear();
+      AppendLengthDelimited(1, prefix.ToString(), &dest_);  // Destination.prefix
+      dest_ += paths_;
+      response_.clear();
+      AppendLengthDelimited(1, dest_, &response_);  // ListPathResponse.destination
+      grpc::Slice slice(response_);
+      Clear();
+      return grpc::ByteBuffer(&slice, 1);
+    }
+    void Clear() {
+      paths_.clear();
+      count_ = 0;
+    }
+
+   private:
+    absl::flat_hash_map<std::pair<const rib::AttrSet*, bool>, std::string> pattrs_;
+    std::string v6_pattrs_, path_, paths_, dest_, response_;
+    int count_ = 0;
+  };
+
   // The paths of one destination as ListPath shows them: best first, then in decision order.
-  void DestinationToApi(const Prefix& prefix, const rib::Destination& d, bool only_best,
-                        bool with_filtered, apipb::Destination* out) {
+  template <typename Sink>
+  void ListDestination(const Prefix& prefix, const rib::Destination& d, bool only_best,
+                       bool with_filtered, Sink&& add) {
     const rib::Rib& rib = *server_.rib();
     std::vector<const rib::Path*> order;
     for (const rib::Path& p : d.paths()) {
@@ -1213,10 +1288,9 @@ class ApiServer::Impl final
       if (a->eligible() != b->eligible()) return a->eligible();
       return rib::Compare(cand(a), cand(b), o).cmp > 0;
     });
-    out->set_prefix(prefix.ToString());
     for (const rib::Path* p : order) {
       if (only_best && p != best) continue;
-      EmitPath(prefix, d, *p, p == best, false, out->add_paths());
+      add(ListedPathInfo(prefix, d, *p, p == best, false));
     }
   }
 
@@ -1241,9 +1315,34 @@ class ApiServer::Impl final
 
   // One chunk of a listing: its messages on an arena, and whether the listing is done.
   struct ListChunkOut {
-    google::protobuf::Arena arena;
-    std::vector<apipb::ListPathResponse*> messages;
+    std::vector<grpc::ByteBuffer> messages;  // one ListPathResponse each
     bool done = false;
+    // Makes the messages ListPathBatchedResponse messages of up to about kBatchBytes each.
+    // A batch's encoding is its destinations' ListPathResponse encodings one after another
+    // (api/kbgp.proto), so the slices are only regrouped, not copied.
+    void Batch() {
+      static constexpr size_t kBatchBytes = 1 << 20;
+      std::vector<grpc::ByteBuffer> batches;
+      std::vector<grpc::Slice> slices, one;
+      size_t bytes = 0;
+      auto flush = [&] {
+        if (slices.empty()) return;
+        batches.emplace_back(slices.data(), slices.size());
+        slices.clear();
+        bytes = 0;
+      };
+      for (grpc::ByteBuffer& m : messages) {
+        one.clear();
+        if (!m.Dump(&one).ok()) continue;
+        for (grpc::Slice& sl : one) {
+          bytes += sl.size();
+          slices.push_back(std::move(sl));
+        }
+        if (bytes >= kBatchBytes) flush();
+      }
+      flush();
+      messages = std::move(batches);
+    }
   };
 
   // Whether a listing can run: BGP started, the neighbor there, LOCAL only for route server
@@ -1267,9 +1366,10 @@ class ApiServer::Impl final
   // blocks its thread on every Write, and that wake-up per destination was most of a 1M
   // listing's server time. The reactor writes one destination at a time (gRPC allows one
   // write in flight per stream) from gRPC's own threads, while the core builds the next chunk.
-  class ListPathReactor : public grpc::ServerWriteReactor<apipb::ListPathResponse> {
+  class ListPathReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
-    ListPathReactor(Impl* impl, ListQuery q) : impl_(impl), q_(std::move(q)) {}
+    ListPathReactor(Impl* impl, ListQuery q, bool batched)
+        : impl_(impl), q_(std::move(q)), batched_(batched) {}
 
     // Starts the listing: the first core visit checks the request against the server's state.
     void Start() {
@@ -1312,7 +1412,7 @@ class ApiServer::Impl final
    private:
     // What to do once the lock is released (gRPC may run a reaction inline).
     struct Action {
-      const apipb::ListPathResponse* write = nullptr;
+      const grpc::ByteBuffer* write = nullptr;
       std::optional<grpc::Status> finish;
       bool build = false;
     };
@@ -1352,7 +1452,7 @@ class ApiServer::Impl final
         }
       }
       writing_ = true;
-      a.write = cur_->messages[idx_++];
+      a.write = &cur_->messages[idx_++];
       return a;
     }
 
@@ -1360,7 +1460,10 @@ class ApiServer::Impl final
       impl_->loop_.Post([this, first] {
         auto c = std::make_unique<ListChunkOut>();
         absl::Status checked = first ? impl_->CheckListQuery(q_) : absl::OkStatus();
-        if (checked.ok()) c->done = impl_->ListChunk(q_, &lookup_index_, &cursor_, c.get());
+        if (checked.ok()) {
+          c->done = impl_->ListChunk(q_, &lookup_index_, &cursor_, c.get());
+          if (batched_) c->Batch();
+        }
         Action a;
         bool del = false;
         {
@@ -1385,6 +1488,7 @@ class ApiServer::Impl final
 
     Impl* impl_;
     ListQuery q_;
+    const bool batched_;
     // Touched only on the core thread.
     std::optional<Prefix> cursor_;
     size_t lookup_index_ = 0;
@@ -1417,22 +1521,21 @@ class ApiServer::Impl final
       peer_id = PeerIdOf(*q.neighbor);
     }
     size_t budget = options_.list_chunk;
+    ListEncoder enc;
     auto emit = [&](const Prefix& p) -> bool {
-      auto* r = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
-      if (!BuildEntry(q, peer_id, p, r->mutable_destination())) return true;
-      budget -= std::min<size_t>(budget, static_cast<size_t>(r->destination().paths_size()));
-      out->messages.push_back(r);
+      if (!BuildEntry(q, peer_id, p, &enc)) return true;
+      budget -= std::min<size_t>(budget, static_cast<size_t>(enc.paths_size()));
+      out->messages.push_back(enc.Take(p));
       *cursor = p;
       return budget > 0;
     };
     if (all_small) {
       // Each destination built once, kept in prefix order, a prefix found twice listed once.
-      absl::btree_map<Prefix, apipb::ListPathResponse> hits;
+      absl::btree_map<Prefix, grpc::ByteBuffer> hits;
       auto take = [&](const Prefix& p) {
         if (hits.contains(p)) return true;
-        apipb::ListPathResponse r;
-        if (!BuildEntry(q, peer_id, p, r.mutable_destination())) return false;
-        hits.emplace(p, std::move(r));
+        if (!BuildEntry(q, peer_id, p, &enc)) return false;
+        hits.emplace(p, enc.Take(p));
         return true;
       };
       for (const LookupPrefix& l : q.lookups) {
@@ -1449,11 +1552,7 @@ class ApiServer::Impl final
           take(l.prefix);
         }
       }
-      for (auto& [p, r] : hits) {
-        auto* m = google::protobuf::Arena::CreateMessage<apipb::ListPathResponse>(&out->arena);
-        m->Swap(&r);
-        out->messages.push_back(m);
-      }
+      for (auto& [p, r] : hits) out->messages.push_back(std::move(r));
       return true;
     }
     // Longer-prefix lookups are ranges of the ordered table; several are walked one by one.
@@ -1509,13 +1608,13 @@ class ApiServer::Impl final
   rib::PeerId PeerIdOf(const IpAddress& a) { return server_.PeerIdOf(a); }
 
   // One destination of the listing; false when the table has nothing for `p`.
-  bool BuildEntry(const ListQuery& q, rib::PeerId peer_id, const Prefix& p,
-                  apipb::Destination* out) {
+  // The paths go to `out`; it is left empty (Clear) when the entry is not listed.
+  bool BuildEntry(const ListQuery& q, rib::PeerId peer_id, const Prefix& p, ListEncoder* out) {
+    out->Clear();
     rib::Rib& rib = *server_.rib();
     if (q.table == apipb::ADJ_OUT) {
       const rib::SentPaths sent = rib.adj_rib_out(peer_id).FindAll(p);
       if (sent.empty()) return false;
-      out->set_prefix(p.ToString());
       const rib::Destination* d = rib.Find(p);
       for (const rib::SentPath& s : sent) {
         // What was sent, dated and sourced as the Loc-RIB path it came from: the best, or
@@ -1537,24 +1636,23 @@ class ApiServer::Impl final
           info.local_identifier = s.path_id != 0 ? s.path_id : LocalId(*d, *from);
           info.best = false;  // gobgpd lists Adj-RIB-Out paths unmarked
         }
-        PathToApi(p, info, out->add_paths());
+        out->Add(p, info);
       }
       return true;
     }
     const rib::Destination* d = rib.Find(p);
     if (d == nullptr || d->empty()) return false;
     if (q.table == apipb::ADJ_IN) {
-      out->set_prefix(p.ToString());
       for (const rib::Path& path : d->paths()) {
         if (path.peer != peer_id) continue;
         if (!path.eligible() && (path.flags & rib::Path::kRejected) && !q.enable_filtered) {
           // gobgpd lists rejected paths in adj-in only with enable_filtered.
         }
-        EmitPath(p, *d, path, false, /*pre_policy=*/true, out->add_paths());
+        out->Add(p, ListedPathInfo(p, *d, path, false, /*pre_policy=*/true));
       }
       return out->paths_size() > 0;
     }
-    DestinationToApi(p, *d, false, false, out);
+    ListDestination(p, *d, false, false, [&](const PathInfo& info) { out->Add(p, info); });
     return out->paths_size() > 0;
   }
 
@@ -1744,6 +1842,20 @@ class ApiServer::Impl final
 
 // ---------------------------------------------------------------------------------------
 
+// kbgp.KbgpApi (api/kbgp.proto): kbgp's additions, served next to GobgpApi by the same Impl.
+class KbgpService final
+    : public kbgp::KbgpApi::WithRawCallbackMethod_ListPathBatched<kbgp::KbgpApi::Service> {
+ public:
+  explicit KbgpService(ApiServer::Impl* impl) : impl_(impl) {}
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* ListPathBatched(
+      grpc::CallbackServerContext*, const grpc::ByteBuffer* request) override {
+    return impl_->StartListPath(request, /*batched=*/true);
+  }
+
+ private:
+  ApiServer::Impl* impl_;
+};
+
 ApiServer::ApiServer(EventLoop& loop, server::BgpServer& server) : loop_(loop), server_(server) {}
 
 ApiServer::~ApiServer() {
@@ -1776,6 +1888,8 @@ absl::Status ApiServer::Start(const ApiOptions& options) {
     builder.AddListeningPort(options.hosts[i], creds, &ports_[i]);
   }
   builder.RegisterService(impl_.get());
+  kbgp_service_ = std::make_unique<KbgpService>(impl_.get());
+  builder.RegisterService(kbgp_service_.get());
   if (options.interceptors) builder.experimental().SetInterceptorCreators(options.interceptors());
   // Big ListPath chunks and AddPathStream batches; gobgp's own limit is 256 MiB too.
   builder.SetMaxReceiveMessageSize(256 << 20);

@@ -32,6 +32,7 @@
 #include "daemon/server/server.h"
 
 namespace grpc {
+class Service;
 class Server;
 namespace experimental {
 class ServerInterceptorFactoryInterface;
@@ -83,6 +84,7 @@ class ApiServer {
   EventLoop& loop_;
   server::BgpServer& server_;
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<grpc::Service> kbgp_service_;  // kbgp.KbgpApi (api/kbgp.proto)
   std::unique_ptr<grpc::Server> grpc_;
   std::vector<int> ports_;
 };

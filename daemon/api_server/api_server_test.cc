@@ -4,6 +4,7 @@
 // wrong and huge requests must answer with a status while the daemon stays up.
 #include "daemon/api_server/api_server.h"
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -21,6 +22,7 @@
 #include "daemon/config/apply.h"
 #include "daemon/config/config.h"
 #include "api/gobgp.grpc.pb.h"
+#include "api/kbgp.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -327,6 +329,82 @@ TEST_F(ApiServerTest, BadPathsAreInvalidArgument) {
   while (reader->Read(&r)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(CoreAlive());
+}
+
+// kbgp.KbgpApi.ListPathBatched lists what ListPath lists, in the same order, batched; a
+// request that does not parse is refused on both.
+TEST_F(ApiServerTest, ListPathBatchedListsWhatListPathLists) {
+  ASSERT_TRUE(Start().ok());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(AddPath(MakePath(absl::StrCat("10.", i, ".0.0"), 16, "192.0.2.9")).ok());
+    ASSERT_TRUE(AddPath(MakePath(absl::StrCat("10.", i, ".1.0"), 24, "192.0.2.8")).ok());
+  }
+  ASSERT_TRUE(AddPath(MakePath("2001:db8::", 32, "2001:db8::1", true)).ok());
+  auto kstub = kbgp::KbgpApi::NewStub(channel_);
+  auto batched = [&](bool v6, std::vector<std::pair<std::string, int>> lookups, int* messages) {
+    apipb::ListPathRequest req;
+    req.set_table_type(apipb::GLOBAL);
+    req.mutable_family()->set_afi(v6 ? apipb::Family::AFI_IP6 : apipb::Family::AFI_IP);
+    req.mutable_family()->set_safi(apipb::Family::SAFI_UNICAST);
+    for (auto& [p, type] : lookups) {
+      auto* l = req.add_prefixes();
+      l->set_prefix(p);
+      l->set_type(static_cast<apipb::TableLookupPrefix::Type>(type));
+    }
+    auto ctx = Ctx();
+    auto reader = kstub->ListPathBatched(ctx.get(), req);
+    std::vector<apipb::Destination> out;
+    kbgp::ListPathBatchedResponse r;
+    *messages = 0;
+    while (reader->Read(&r)) {
+      ++*messages;
+      for (const auto& d : r.destinations()) out.push_back(d);
+    }
+    last_status_ = reader->Finish();
+    return out;
+  };
+  auto text = [](const std::vector<apipb::Destination>& v) {
+    std::string t;
+    for (const auto& d : v) t += d.ShortDebugString() + "\n";
+    return t;
+  };
+  int messages = 0;
+  const std::vector<apipb::Destination> one = List(apipb::GLOBAL);
+  ASSERT_TRUE(last_status_.ok());
+  ASSERT_EQ(one.size(), 80u);
+  const std::vector<apipb::Destination> many = batched(false, {}, &messages);
+  ASSERT_TRUE(last_status_.ok()) << last_status_.error_message();
+  EXPECT_EQ(text(many), text(one));
+  // list_chunk is 7 paths here: a batch per chunk, so 80 destinations come in 12 messages.
+  EXPECT_EQ(messages, 12);
+  const auto longer = std::vector<std::pair<std::string, int>>{
+      {"10.3.0.0/16", apipb::TableLookupPrefix::LONGER}};
+  EXPECT_EQ(text(batched(false, longer, &messages)), text(List(apipb::GLOBAL, false, longer)));
+  EXPECT_EQ(text(batched(true, {}, &messages)), text(List(apipb::GLOBAL, true)));
+  EXPECT_EQ(messages, 1);
+
+  // Bytes that are not a ListPathRequest: INVALID_ARGUMENT from both methods.
+  for (const char* method : {"/apipb.GobgpApi/ListPath", "/kbgp.KbgpApi/ListPathBatched"}) {
+    SCOPED_TRACE(method);
+    grpc::GenericStub generic(channel_);
+    const std::string junk = "\xff\xff\xff\xff\x0f";
+    grpc::Slice slice(junk);
+    grpc::ByteBuffer request(&slice, 1);
+    auto ctx = Ctx();
+    grpc::CompletionQueue cq;
+    auto call = generic.PrepareCall(ctx.get(), method, &cq);
+    void* tag;
+    bool ok;
+    call->StartCall(reinterpret_cast<void*>(1));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    call->WriteLast(request, grpc::WriteOptions(), reinterpret_cast<void*>(2));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    grpc::Status st;
+    call->Finish(&st, reinterpret_cast<void*>(3));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  }
   EXPECT_TRUE(CoreAlive());
 }
 
