@@ -1394,9 +1394,17 @@ class ApiServer::Impl final
       Do(a);
     }
 
+    // The client went away or the server is shutting down. With a write in flight its
+    // OnWriteDone finishes the call, with a chunk being built the core task does; with
+    // neither, nothing else would, so it finishes here.
     void OnCancel() override {
-      std::lock_guard<std::mutex> lock(mu_);
-      cancelled_ = true;
+      Action a;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        cancelled_ = true;
+        if (!writing_ && !building_) a = FinishLocked(grpc::Status::CANCELLED);
+      }
+      Do(a);
     }
 
     void OnDone() override {
@@ -1439,7 +1447,11 @@ class ApiServer::Impl final
       if (cancelled_) return FinishLocked(grpc::Status::CANCELLED);
       if (cur_ == nullptr || idx_ >= cur_->messages.size()) {
         if (cur_ != nullptr && cur_->done) return FinishLocked(grpc::Status::OK);
-        if (ready_ == nullptr) return a;  // the core is still building
+        if (ready_ == nullptr) {
+          if (building_) return a;  // the core is still building
+          // No chunk is coming: the server began shutting down before the next was asked for.
+          return FinishLocked(grpc::Status::CANCELLED);
+        }
         cur_ = std::move(ready_);
         idx_ = 0;
         if (!cur_->done && !building_ && !cancelled_ && !impl_->shutting_down_) {
