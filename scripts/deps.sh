@@ -17,7 +17,7 @@ BUILD_PACKAGES=(
 LAB_PACKAGES=(
   # peers, oracles and lab tools
   gobgpd golang-github-osrg-gobgp-dev bird2 frr exabgp openbgpd bgpdump prometheus
-  iproute2 iputils-ping procps psmisc curl python3 python3-yaml openssl gnuplot-nox linux-perf
+  iproute2 iputils-ping procps psmisc curl python3 python3-yaml openssl gnuplot-nox linux-perf heaptrack
 )
 
 PACKAGES=("${BUILD_PACKAGES[@]}")

@@ -145,15 +145,20 @@ class Proc(lab.Daemon):
         logf.close()
 
 
-def start_target(name, router, peers, build):
-    """Starts the target daemon in `router`'s namespace; returns the Procs."""
+def start_target(name, router, peers, build, heaptrack=None):
+    """Starts the target daemon in `router`'s namespace; returns the Procs. `heaptrack`: a
+    file prefix; kbgpd then runs under `heaptrack -o PREFIX` (for attribution only: it slows
+    the target and its helper processes count in the namespace's CPU and RSS)."""
     d = os.path.join(router.lab.tmp, "target")
     os.makedirs(d, exist_ok=True)
     if name == "kbgpd":
         conf = os.path.join(d, "kbgpd.yaml")
         open(conf, "w").write(kbgpd_yaml(peers))
-        return [Proc(router, "kbgpd", [os.path.join(build, "daemon", "kbgpd"), "-f", conf,
-                                        "-l", "warn", "--api-hosts", "127.0.0.1:50051"])]
+        argv = [os.path.join(build, "daemon", "kbgpd"), "-f", conf, "-l", "warn",
+                "--api-hosts", "127.0.0.1:50051"]
+        if heaptrack:
+            argv = ["heaptrack", "-o", heaptrack] + argv
+        return [Proc(router, "kbgpd", argv)]
     if name == "gobgpd":
         conf = os.path.join(d, "gobgpd.yaml")
         open(conf, "w").write(kbgpd_yaml(peers))
@@ -264,6 +269,45 @@ class Sampler(threading.Thread):
             if c:
                 self.cpu[p] = c
         return sum(self.cpu.values()), sum(self.hwm.values())
+
+
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def save_smaps(ns, prefix):
+    """Copies /proc/PID/smaps and smaps_rollup of every process in the namespace to
+    PREFIX-COMM-PID.smaps / .rollup: where the non-heap RSS (libraries, stacks) is."""
+    for pid in ns_pids(ns):
+        comm = proc_comm(pid)
+        for src, ext in (("smaps", "smaps"), ("smaps_rollup", "rollup")):
+            try:
+                with open("/proc/%d/%s" % (pid, src)) as f:
+                    text = f.read()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            with open("%s-%s-%d.%s" % (prefix, comm, pid, ext), "w") as f:
+                f.write(text)
+
+
+def stop_heaptrack(ns, procs):
+    """Stops kbgpd alone (SIGTERM) so that heaptrack, its parent, writes its data file, and
+    waits for heaptrack to finish (lab.close() would signal the whole process group)."""
+    for pid in ns_pids(ns):
+        if proc_comm(pid) == "kbgpd":
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    for p in procs:
+        try:
+            p.proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            print("heaptrack did not finish in 300 s", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,7 +427,10 @@ def one_run(target, key, sc, args):
             if ev.wait("monitor", "listening", 120) is None:
                 raise RuntimeError("the null monitor did not start listening")
         else:
-            procs = start_target(target, t, peers, args.build)
+            heap = None
+            if args.heaptrack and target == "kbgpd":
+                heap = os.path.join(args.heaptrack, "heaptrack-%s-%s" % (target, key))
+            procs = start_target(target, t, peers, args.build, heap)
             wait_listening(t, procs, 120)
             mon = Proc(m, "monitor", [bgperf, "monitor", "--connect", TARGET_IP,
                                        "--as", str(MONITOR_AS), "--router-id", MONITOR_IP,
@@ -466,6 +513,8 @@ def one_run(target, key, sc, args):
             settle(sampler)
             cpu, hwm = sampler.snapshot()
             rss_end = sum(proc_status(p, "VmRSS") for p in ns_pids(t.ns))
+            if args.smaps and target != "null":
+                save_smaps(t.ns, os.path.join(args.smaps, "smaps-%s-%s" % (target, key)))
             res.update(status="ok", cpu_s=round(cpu, 2), peak_rss_mib=round(hwm / 1024, 1),
                        rss_end_mib=round(rss_end / 1024, 1),
                        sampled_rss_mib=round(sampler.peak_rss_kb / 1024, 1),
@@ -476,6 +525,8 @@ def one_run(target, key, sc, args):
             if perf is not None:
                 perf.send_signal(signal.SIGINT)
                 perf.wait(timeout=60)
+            if target == "kbgpd" and args.heaptrack:
+                stop_heaptrack(t.ns, procs)
             res["load_end"] = round(os.getloadavg()[0], 2)
             for p in (tester, mon):
                 try:
@@ -649,6 +700,13 @@ def main():
                     help="perf record -g each target run into DIR/perf-TARGET-SCENARIO.data")
     ap.add_argument("--perf-event", default="cpu-clock",
                     help="the event for --perf (page-faults: where resident memory grows)")
+    ap.add_argument("--heaptrack", default=None, metavar="DIR",
+                    help="run kbgpd under heaptrack -o DIR/heaptrack-kbgpd-SCENARIO (for "
+                    "attribution only: heaptrack slows kbgpd and its helpers count in the "
+                    "figures); read with heaptrack_print")
+    ap.add_argument("--smaps", default=None, metavar="DIR",
+                    help="save /proc/PID/smaps and smaps_rollup of the target's processes "
+                    "once idle to DIR/smaps-TARGET-SCENARIO-COMM-PID.*")
     ap.add_argument("--skip-missing", action="store_true",
                     help="leave out targets whose daemon is not installed")
     ap.add_argument("--check", action="store_true",
@@ -683,8 +741,13 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     out = args.out or os.path.join("/tmp", "bgperf-%s" % time.strftime("%Y%m%d-%H%M%S"))
-    if args.perf:
-        os.makedirs(args.perf, exist_ok=True)
+    for d in (args.perf, args.heaptrack, args.smaps):
+        if d:
+            os.makedirs(d, exist_ok=True)
+    if args.heaptrack and shutil.which("heaptrack") is None:
+        ap.error("--heaptrack: heaptrack is not installed (Debian package heaptrack)")
+    if args.heaptrack:
+        args.heaptrack = os.path.abspath(args.heaptrack)
     os.makedirs(out, exist_ok=True)
     meta = dict(date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 machine="%d cores, %.0f GiB" % (os.cpu_count(), os.sysconf("SC_PAGE_SIZE") *

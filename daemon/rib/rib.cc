@@ -40,7 +40,12 @@ Prefix PrefixOf(const V6Key& k) {
 // ---- Destination ----
 
 Destination::Destination(Destination&& o) noexcept
-    : size_(o.size_), cap_(o.cap_), best_(o.best_), reason_(o.reason_), flags_(o.flags_) {
+    : size_(o.size_),
+      cap_(o.cap_),
+      best_(o.best_),
+      reason_(o.reason_),
+      flags_(o.flags_),
+      out_(o.out_) {
   if (o.cap_ == 0) {
     one_ = o.one_;
   } else {
@@ -49,6 +54,7 @@ Destination::Destination(Destination&& o) noexcept
   o.size_ = 0;
   o.cap_ = 0;
   o.best_ = kNoBest;
+  o.out_ = OutStore::kNone;
 }
 
 Destination& Destination::operator=(Destination&& o) noexcept {
@@ -124,10 +130,168 @@ void Destination::RemoveAt(int i) {
   }
 }
 
+// ---- Shared Adj-RIB-Out ----
+
+void OutStore::Reserve(size_t peers) {
+  const size_t words = std::max<size_t>(1, (peers + 63) / 64);
+  if (words <= words_) return;
+  const size_t stride = 1 + words;
+  for (auto& chunk : chunks_) {
+    std::unique_ptr<uint64_t[]> wide(new uint64_t[kChunkSlots * stride]());
+    for (size_t i = 0; i < kChunkSlots; ++i) {
+      std::memcpy(&wide[i * stride], &chunk[i * stride_], stride_ * sizeof(uint64_t));
+    }
+    chunk = std::move(wide);
+  }
+  words_ = words;
+  stride_ = stride;
+}
+
+bool OutStore::AnyPeer(const uint64_t* s) const {
+  if ((s[1] & ~uint64_t{1}) != 0) return true;
+  for (size_t w = 1; w < words_; ++w) {
+    if (s[1 + w] != 0) return true;
+  }
+  return false;
+}
+
+uint32_t OutStore::Alloc() {
+  if (!free_.empty()) {
+    const uint32_t slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  if (next_ == chunks_.size() * kChunkSlots) {
+    chunks_.emplace_back(new uint64_t[kChunkSlots * stride_]());
+  }
+  return next_++;
+}
+
+void OutStore::Free(uint32_t slot) {
+  std::memset(At(slot), 0, stride_ * sizeof(uint64_t));
+  free_.push_back(slot);
+}
+
+const AttrSet* OutStore::Get(uint32_t slot, PeerId peer) const {
+  if (slot == kNone) return nullptr;
+  const uint64_t* s = At(slot);
+  if (Bit(s, peer)) return Common(s);
+  if (s[1] & 1) {
+    const std::vector<Exception>& v = exceptions_.at(slot);
+    auto it = std::lower_bound(v.begin(), v.end(), peer,
+                               [](const Exception& e, PeerId p) { return e.peer < p; });
+    if (it != v.end() && it->peer == peer) return it->attrs;
+  }
+  return nullptr;
+}
+
+void OutStore::Remove(uint32_t slot, PeerId peer) {
+  uint64_t* s = At(slot);
+  if (Bit(s, peer)) {
+    s[1 + peer / 64] &= ~(uint64_t{1} << (peer % 64));
+  } else {
+    auto m = exceptions_.find(slot);
+    std::vector<Exception>& v = m->second;
+    v.erase(std::lower_bound(v.begin(), v.end(), peer,
+                             [](const Exception& e, PeerId p) { return e.peer < p; }));
+    if (v.empty()) {
+      exceptions_.erase(m);
+      s[1] &= ~uint64_t{1};
+    }
+  }
+  if ((s[1] & 1) == 0 || AnyPeer(s)) return;
+  // No peer has the common set any more: the first exception's set becomes it, and every
+  // exception with that set moves into the bitset.
+  auto m = exceptions_.find(slot);
+  std::vector<Exception>& v = m->second;
+  const AttrSet* common = v.front().attrs;
+  SetCommon(s, common);
+  size_t kept = 0;
+  for (const Exception& e : v) {
+    if (e.attrs == common) {
+      s[1 + e.peer / 64] |= uint64_t{1} << (e.peer % 64);
+    } else {
+      v[kept++] = e;
+    }
+  }
+  v.resize(kept);
+  if (v.empty()) {
+    exceptions_.erase(m);
+    s[1] &= ~uint64_t{1};
+  }
+}
+
+bool OutStore::Set(uint32_t* slot, PeerId peer, const AttrSet* attrs) {
+  if (*slot == kNone) *slot = Alloc();
+  const AttrSet* cur = Get(*slot, peer);
+  if (cur == attrs) return false;
+  AttrPool::AddRef(attrs);
+  if (cur != nullptr) {
+    Remove(*slot, peer);
+    pool_->Unref(cur);
+  }
+  uint64_t* s = At(*slot);
+  if (!AnyPeer(s) || Common(s) == attrs) {
+    // Remove() left exceptions only beside a common set that some peer has.
+    SetCommon(s, attrs);
+    s[1 + peer / 64] |= uint64_t{1} << (peer % 64);
+    return true;
+  }
+  std::vector<Exception>& v = exceptions_[*slot];
+  v.insert(std::lower_bound(v.begin(), v.end(), peer,
+                            [](const Exception& e, PeerId p) { return e.peer < p; }),
+           Exception{peer, attrs});
+  s[1] |= 1;
+  return true;
+}
+
+bool OutStore::Erase(uint32_t* slot, PeerId peer) {
+  if (*slot == kNone) return false;
+  const AttrSet* cur = Get(*slot, peer);
+  if (cur == nullptr) return false;
+  Remove(*slot, peer);
+  pool_->Unref(cur);
+  const uint64_t* s = At(*slot);
+  if ((s[1] & 1) == 0 && !AnyPeer(s)) {
+    Free(*slot);
+    *slot = kNone;
+  }
+  return true;
+}
+
+void OutStore::Drop(uint32_t* slot) {
+  if (*slot == kNone) return;
+  uint64_t* s = At(*slot);
+  const AttrSet* common = Common(s);
+  ForEachPeer(*slot, [&](PeerId peer) {
+    if (Bit(s, peer)) pool_->Unref(common);
+  });
+  if (s[1] & 1) {
+    auto m = exceptions_.find(*slot);
+    for (const Exception& e : m->second) pool_->Unref(e.attrs);
+    exceptions_.erase(m);
+  }
+  Free(*slot);
+  *slot = kNone;
+}
+
+void OutStore::ReleaseAll() {
+  for (uint32_t slot = 0; slot < next_; ++slot) {
+    uint32_t k = slot;
+    Drop(&k);  // a free slot is all zero: nothing to release
+  }
+  chunks_.clear();
+  free_.clear();
+  exceptions_.clear();
+  next_ = 0;
+}
+
 // ---- Adj-RIB-Out ----
 
 const AttrSet* AdjRibOut::Find(const Prefix& p) const {
-  if (const AttrSet* const* a = map_.Find(p)) return *a;
+  if (const Destination* d = table_->Find(p)) {
+    if (const AttrSet* a = shared_->Get(d->out_, id_)) return a;
+  }
   if (multi_) {
     if (const SentPaths* s = multi_->Find(p)) return s->front().attrs;
   }
@@ -135,27 +299,25 @@ const AttrSet* AdjRibOut::Find(const Prefix& p) const {
 }
 
 SentPaths AdjRibOut::FindAll(const Prefix& p) const {
-  if (const AttrSet* const* a = map_.Find(p)) return SentPaths{SentPath{*a, 0}};
+  if (const Destination* d = table_->Find(p)) {
+    if (const AttrSet* a = shared_->Get(d->out_, id_)) return SentPaths{SentPath{a, 0}};
+  }
   if (multi_) {
     if (const SentPaths* s = multi_->Find(p)) return *s;
   }
   return {};
 }
 
-bool AdjRibOut::Set(const Prefix& p, const AttrSet* attrs) {
-  const AttrSet*& slot = map_[p];
-  if (slot == attrs) return false;
-  AttrPool::AddRef(attrs);
-  if (slot) pool_->Unref(slot);
-  slot = attrs;
+bool AdjRibOut::Set(const Prefix& p, Destination& d, const AttrSet* attrs) {
+  const bool had = shared_->Get(d.out_, id_) != nullptr;
+  if (!shared_->Set(&d.out_, id_, attrs)) return false;
+  if (!had) ++counts_[Index(p.family())];
   return true;
 }
 
-bool AdjRibOut::Erase(const Prefix& p) {
-  const AttrSet** slot = map_.Find(p);
-  if (!slot) return false;
-  pool_->Unref(*slot);
-  map_.Erase(p);
+bool AdjRibOut::Erase(const Prefix& p, Destination& d) {
+  if (!shared_->Erase(&d.out_, id_)) return false;
+  --counts_[Index(p.family())];
   return true;
 }
 
@@ -194,8 +356,14 @@ void AdjRibOut::SetPaths(const Prefix& p, absl::Span<const SentPath> paths,
 }
 
 void AdjRibOut::Clear() {
-  map_.ForEach([&](const Prefix&, const AttrSet*& a) { pool_->Unref(a); });
-  map_.Clear();
+  if (counts_[0] + counts_[1] != 0) {
+    table_->ForEach([&](const Prefix&, Destination& d) { shared_->Erase(&d.out_, id_); });
+  }
+  counts_[0] = counts_[1] = 0;
+  ClearMulti();
+}
+
+void AdjRibOut::ClearMulti() {
   if (multi_) {
     multi_->ForEach([&](const Prefix&, SentPaths& s) {
       for (const SentPath& sp : s) pool_->Unref(sp.attrs);
@@ -298,6 +466,7 @@ Rib::Rib(const RibOptions& options) : options_(options) {
 }
 
 Rib::~Rib() {
+  out_store_.ReleaseAll();
   table_.ForEach([&](const Prefix&, Destination& d) {
     for (const Path& p : d.paths()) pool_.Unref(p.attrs);
   });
@@ -313,10 +482,12 @@ PeerId Rib::AddPeer(const PeerInfo& info) {
       return static_cast<PeerId>(i);
     }
   }
-  auto st = std::make_unique<PeerState>(&pool_);
+  const auto id = static_cast<PeerId>(peers_.size());
+  auto st = std::make_unique<PeerState>(&pool_, &out_store_, &table_, id);
   st->info = info;
   st->in_use = true;
   peers_.push_back(std::move(st));
+  out_store_.Reserve(peers_.size());
   return static_cast<PeerId>(peers_.size() - 1);
 }
 
@@ -350,7 +521,9 @@ size_t Rib::RemovePaths(PeerId id, std::optional<Family> family, Pred pred) {
       ++removed;
     }
     if (changed) RunDecision(prefix, d, was_mp);
-    return d.empty() && !(d.flags_ & Destination::kDirty);
+    if (!d.empty() || (d.flags_ & Destination::kDirty)) return false;
+    DropOut(prefix, d);
+    return true;
   };
   table_.EraseIf([&](const Prefix& prefix, Destination& d) {
     if (family && prefix.family() != *family) return false;
@@ -493,7 +666,10 @@ void Rib::Withdraw(PeerId peer, absl::Span<const wire::Nlri> nlri) {
     d->RemoveAt(i);
     RunDecision(n.prefix, *d, was_exported);
     // An empty destination stays until the flush has withdrawn it from the peers.
-    if (d->empty() && !(d->flags_ & Destination::kDirty)) table_.Erase(n.prefix);
+    if (d->empty() && !(d->flags_ & Destination::kDirty)) {
+      DropOut(n.prefix, *d);
+      table_.Erase(n.prefix);
+    }
   }
 }
 
@@ -646,7 +822,14 @@ void Rib::AddAnnouncement(Batch* batch, int fam, const AttrSet* out, const wire:
   batch->groups[fam][git->second].second.push_back(nlri);
 }
 
-void Rib::ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch) {
+void Rib::DropOut(const Prefix& prefix, Destination& d) {
+  if (d.out_ == OutStore::kNone) return;
+  const int fam = AdjRibOut::Index(prefix.family());
+  out_store_.ForEachPeer(d.out_, [&](PeerId id) { --peers_[id]->out.counts_[fam]; });
+  out_store_.Drop(&d.out_);
+}
+
+void Rib::ExportOne(PeerId to, const Prefix& prefix, Destination* d, Batch* batch) {
   PeerState& ps = *peers_[to];
   const int fam = prefix.family() == Family::kIPv4 ? 0 : 1;
   if ((fam == 0 && !ps.ipv4) || (fam == 1 && !ps.ipv6)) return;
@@ -659,9 +842,9 @@ void Rib::ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch
   const AttrSet* out = best ? ExportPath(ps, prefix, *best, batch, &policy_result) : nullptr;
   const wire::Nlri nlri{prefix, 0};
   if (out) {
-    if (!ps.out.Set(prefix, out)) return;  // sent already: an equal best sends nothing
+    if (!ps.out.Set(prefix, *d, out)) return;  // sent already: an equal best sends nothing
     AddAnnouncement(batch, fam, out, nlri);
-  } else if (ps.out.Erase(prefix)) {
+  } else if (d != nullptr && ps.out.Erase(prefix, *d)) {
     batch->withdrawn[fam].push_back(nlri);
   }
 }
@@ -749,7 +932,10 @@ std::vector<PeerUpdates> Rib::Flush() {
     for (auto& [id, batch] : batches) {
       if (!peers_[id]->initial_pending) ExportOne(id, prefix, d, batch.get());
     }
-    if (d->empty()) table_.Erase(prefix);
+    if (d->empty()) {
+      DropOut(prefix, *d);
+      table_.Erase(prefix);
+    }
   }
   // Peers that just came up get the whole table.
   for (auto& [id, batch] : batches) {

@@ -21,6 +21,10 @@
 //    path of the ECMP set goes, each through the same rules and policy and with a path id
 //    derived from its source (ExportPaths), and a path leaving the set withdraws its id.
 //    Without ADD-PATH or without multipath, the best path only, with path id 0.
+//  - What was sent to the peers without ADD-PATH send is kept once per destination for all
+//    of them (OutStore: the set most were sent, a peer bitset, exceptions), so a route
+//    server's clients that get the same table cost a few bytes per prefix, not a per-peer
+//    table entry each; AdjRibOut is each peer's view of it.
 //  - Single-threaded: the core thread owns the Rib.
 #ifndef KBGP_DAEMON_RIB_RIB_H_
 #define KBGP_DAEMON_RIB_RIB_H_
@@ -35,6 +39,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/types/span.h"
@@ -211,6 +216,9 @@ inline uint32_t SendPathId(const Path& p) {
   return (p.path_id << 16) + static_cast<uint32_t>(p.peer) + 1;
 }
 
+// Packed to 4-byte alignment like Path: the inline path's union then takes 20 bytes, not 24,
+// and the Adj-RIB-Out slot index fits in the 32 bytes a destination took before it.
+#pragma pack(push, 4)
 class Destination {
  public:
   static constexpr uint8_t kNoBest = 0xff;
@@ -229,6 +237,7 @@ class Destination {
 
  private:
   friend class Rib;
+  friend class AdjRibOut;
   enum Flag : uint8_t { kDirty = 1 };
   Path* data() { return cap_ == 0 ? &one_ : many_; }
   const Path* data() const { return cap_ == 0 ? &one_ : many_; }
@@ -245,7 +254,12 @@ class Destination {
   uint8_t best_ = kNoBest;
   BestPathReason reason_ = BestPathReason::kUnknown;
   uint8_t flags_ = 0;
+  // What was sent for this prefix to the peers without ADD-PATH send: a slot of the Rib's
+  // OutStore (OutStore::kNone: sent to none). Fits in what was padding.
+  uint32_t out_ = 0xffffffff;
 };
+#pragma pack(pop)
+static_assert(sizeof(Destination) == 32, "a destination per prefix is the memory budget");
 
 // ---- Policy hooks (the policy module plugs in here) ----
 
@@ -274,19 +288,107 @@ struct SentPath {
 // The paths sent for one prefix, ordered by path id; one inline (the common single path).
 using SentPaths = absl::InlinedVector<SentPath, 1>;
 
+// What was last sent for each destination to the peers without ADD-PATH send, shared by
+// all of them: a route server sends most prefixes with one set to every client, so one slot
+// per destination holds {the set sent to most peers, a bitset of the peers it was sent to}
+// and, only where some peers were sent another set, a sorted list of those (peer, set)
+// exceptions in a side map. Bit 0 of the bitset (PeerId 0 is kLocalPeer, never exported to)
+// marks a slot with exceptions. A slot is 8 + 8 * ceil(peers / 64) bytes (16 up to 63
+// peers), against 16 bytes and btree slack per peer and prefix for per-peer tables. Every
+// peer that holds a set holds one reference to it, as a per-peer table would.
+// A destination keeps its slot's index (Destination::out_); a slot with no peer left is
+// freed and reused.
+class OutStore {
+ public:
+  static constexpr uint32_t kNone = 0xffffffff;
+  explicit OutStore(AttrPool* pool) : pool_(pool) {}
+  ~OutStore() { ReleaseAll(); }
+  OutStore(const OutStore&) = delete;
+  OutStore& operator=(const OutStore&) = delete;
+
+  // Makes room for the peer ids below `peers` (widens every slot's bitset when needed).
+  void Reserve(size_t peers);
+  // The set sent to `peer` in `slot` (kNone: none); null if none.
+  const AttrSet* Get(uint32_t slot, PeerId peer) const;
+  // Records `attrs` as sent to `peer`, allocating the slot if `*slot` is kNone; false when
+  // it was already (nothing to send).
+  bool Set(uint32_t* slot, PeerId peer, const AttrSet* attrs);
+  // Forgets what was sent to `peer`; false when nothing was. An emptied slot is freed
+  // (`*slot` becomes kNone).
+  bool Erase(uint32_t* slot, PeerId peer);
+  // fn(PeerId) for every peer that holds a set in `slot`.
+  template <typename F>
+  void ForEachPeer(uint32_t slot, F&& fn) const {
+    if (slot == kNone) return;
+    const uint64_t* s = At(slot);
+    for (size_t w = 0; w < words_; ++w) {
+      uint64_t bits = s[1 + w] & (w == 0 ? ~uint64_t{1} : ~uint64_t{0});
+      while (bits) {
+        fn(static_cast<PeerId>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
+        bits &= bits - 1;
+      }
+    }
+    if (s[1] & 1) {
+      for (const Exception& e : exceptions_.at(slot)) fn(e.peer);
+    }
+  }
+  // Releases every set held in `*slot` and frees it.
+  void Drop(uint32_t* slot);
+  // Releases everything (the owner is going away).
+  void ReleaseAll();
+  size_t slots_in_use() const { return next_ - free_.size(); }
+
+ private:
+  static constexpr int kChunkBits = 12;  // 4,096 slots per chunk: no big reallocation
+  static constexpr uint32_t kChunkSlots = 1u << kChunkBits;
+  struct Exception {
+    PeerId peer;
+    const AttrSet* attrs;  // one reference held
+  };
+  // Word 0: the common set; words 1..words_: the bitset of the peers it was sent to.
+  uint64_t* At(uint32_t slot) const {
+    return chunks_[slot >> kChunkBits].get() + (slot & (kChunkSlots - 1)) * stride_;
+  }
+  static const AttrSet* Common(const uint64_t* s) {
+    return reinterpret_cast<const AttrSet*>(static_cast<uintptr_t>(s[0]));
+  }
+  static void SetCommon(uint64_t* s, const AttrSet* a) {
+    s[0] = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a));
+  }
+  bool Bit(const uint64_t* s, PeerId peer) const {
+    return peer < words_ * 64 && ((s[1 + peer / 64] >> (peer % 64)) & 1) != 0;
+  }
+  bool AnyPeer(const uint64_t* s) const;  // any bit but bit 0
+  uint32_t Alloc();
+  void Free(uint32_t slot);
+  // Takes `peer` out of the slot (its reference is the caller's to release); when no peer
+  // bit is left but exceptions are, the first exception's set becomes the common one.
+  void Remove(uint32_t slot, PeerId peer);
+
+  AttrPool* pool_;
+  size_t words_ = 1;   // bitset words per slot
+  size_t stride_ = 2;  // words per slot
+  std::vector<std::unique_ptr<uint64_t[]>> chunks_;
+  uint32_t next_ = 0;  // slots handed out (free ones included)
+  std::vector<uint32_t> free_;
+  absl::flat_hash_map<uint32_t, std::vector<Exception>> exceptions_;  // sorted by peer
+};
+
 // What was last sent to one peer.
-//  - A family without ADD-PATH send: prefix -> the AttrSet sent (one pointer per prefix, as
-//    before ADD-PATH existed).
-//  - A family with ADD-PATH send: prefix -> the paths sent by path id, in a second map that
-//    is made only for such a peer, so a peer without ADD-PATH pays one null pointer.
-// Which map holds a family follows the session's ADD-PATH send capability, which changes
+//  - A family without ADD-PATH send: the peer's entries of the shared OutStore, found
+//    through the Loc-RIB's destinations (so the listings below walk the Loc-RIB in prefix
+//    order and pick the peer's entries; a count per family keeps size() exact).
+//  - A family with ADD-PATH send: prefix -> the paths sent by path id, in a map of its own
+//    that is made only for such a peer.
+// Which one holds a family follows the session's ADD-PATH send capability, which changes
 // only with a new session, when the Adj-RIB-Out starts empty; so a family's prefixes are all
-// in one map and the listings below see them in prefix order.
+// in one place and the listings below see them in prefix order.
 // Listings are per prefix; size() counts paths (what gobgpd counts as advertised).
 class AdjRibOut {
  public:
-  explicit AdjRibOut(AttrPool* pool) : pool_(pool) {}
-  ~AdjRibOut() { Clear(); }
+  AdjRibOut(AttrPool* pool, OutStore* shared, PrefixMap<Destination>* table, PeerId id)
+      : pool_(pool), shared_(shared), table_(table), id_(id) {}
+  ~AdjRibOut() { ClearMulti(); }  // the shared entries go with the OutStore
   AdjRibOut(const AdjRibOut&) = delete;
   AdjRibOut& operator=(const AdjRibOut&) = delete;
 
@@ -294,40 +396,53 @@ class AdjRibOut {
   const AttrSet* Find(const Prefix& p) const;
   // Every path sent for `p` (path id 0 without ADD-PATH), ordered by path id.
   SentPaths FindAll(const Prefix& p) const;
-  // Records `attrs` as sent; false when it was already (nothing to send).
-  bool Set(const Prefix& p, const AttrSet* attrs);
+  // Records `attrs` as sent for `p` (whose destination is `d`); false when it was already
+  // (nothing to send).
+  bool Set(const Prefix& p, Destination& d, const AttrSet* attrs);
   // Forgets the prefix; false when it was not there (nothing to withdraw).
-  bool Erase(const Prefix& p);
+  bool Erase(const Prefix& p, Destination& d);
   // ADD-PATH: makes `paths` (ordered by path id, ids distinct) what is sent for `p`, calling
   // announce(path_id, attrs) for each path that is new or has a new set and withdraw(path_id)
   // for each one that went. An empty `paths` forgets the prefix.
   void SetPaths(const Prefix& p, absl::Span<const SentPath> paths,
                 absl::FunctionRef<void(uint32_t, const AttrSet*)> announce,
                 absl::FunctionRef<void(uint32_t)> withdraw);
+  // Forgets everything sent to this peer (walks the Loc-RIB if it holds shared entries).
   void Clear();
   size_t size() const { return size(Family::kIPv4) + size(Family::kIPv6); }
-  size_t size(Family f) const { return map_.size(f) + multi_paths_[f == Family::kIPv4 ? 0 : 1]; }
+  size_t size(Family f) const { return counts_[Index(f)] + multi_paths_[Index(f)]; }
   // fn(const Prefix&, const AttrSet*) -> bool, once per prefix with Find's set; see
   // PrefixMap::ForEachAfter.
   template <typename F>
   bool ForEachAfter(Family f, const Prefix* after, F&& fn) const {
-    return single()->ForEachAfter(f, after, [&](const Prefix& p, const AttrSet*& a) {
-      return fn(p, a);
-    }) && (!multi_ || multi_->ForEachAfter(f, after, [&](const Prefix& p, SentPaths& s) {
+    return (counts_[Index(f)] == 0 ||
+            table_->ForEachAfter(f, after, [&](const Prefix& p, Destination& d) {
+              const AttrSet* a = shared_->Get(d.out_, id_);
+              return a == nullptr || fn(p, a);
+            })) &&
+           (!multi_ || multi_->ForEachAfter(f, after, [&](const Prefix& p, SentPaths& s) {
              return fn(p, static_cast<const AttrSet*>(s.front().attrs));
            }));
   }
   template <typename F>
   bool ForEachFromAddress(const IpAddress& start, F&& fn) const {
-    return single()->ForEachFromAddress(start, [&](const Prefix& p, const AttrSet*& a) {
-      return fn(p, a);
-    }) && (!multi_ || multi_->ForEachFromAddress(start, [&](const Prefix& p, SentPaths& s) {
+    const Family f = start.is_v4() ? Family::kIPv4 : Family::kIPv6;
+    return (counts_[Index(f)] == 0 ||
+            table_->ForEachFromAddress(start, [&](const Prefix& p, Destination& d) {
+              const AttrSet* a = shared_->Get(d.out_, id_);
+              return a == nullptr || fn(p, a);
+            })) &&
+           (!multi_ || multi_->ForEachFromAddress(start, [&](const Prefix& p, SentPaths& s) {
              return fn(p, static_cast<const AttrSet*>(s.front().attrs));
            }));
   }
   template <typename F>
   void ForEach(F&& fn) const {  // fn(const Prefix&, const AttrSet*), once per prefix
-    single()->ForEach([&](const Prefix& p, const AttrSet*& a) { fn(p, a); });
+    if (counts_[0] + counts_[1] != 0) {
+      table_->ForEach([&](const Prefix& p, Destination& d) {
+        if (const AttrSet* a = shared_->Get(d.out_, id_)) fn(p, a);
+      });
+    }
     if (multi_) {
       multi_->ForEach([&](const Prefix& p, SentPaths& s) {
         fn(p, static_cast<const AttrSet*>(s.front().attrs));
@@ -336,13 +451,15 @@ class AdjRibOut {
   }
 
  private:
-  // PrefixMap iterates through non-const references; the listings above only read.
-  PrefixMap<const AttrSet*>* single() const {
-    return const_cast<PrefixMap<const AttrSet*>*>(&map_);
-  }
+  friend class Rib;  // keeps counts_ right when it drops a destination's shared slot
+  static int Index(Family f) { return f == Family::kIPv4 ? 0 : 1; }
+  void ClearMulti();
 
   AttrPool* pool_;
-  PrefixMap<const AttrSet*> map_;
+  OutStore* shared_;
+  PrefixMap<Destination>* table_;  // the Loc-RIB the shared entries hang from
+  PeerId id_;
+  size_t counts_[2] = {0, 0};  // this peer's entries in shared_, IPv4 and IPv6
   std::unique_ptr<PrefixMap<SentPaths>> multi_;  // ADD-PATH families only; made on first use
   size_t multi_paths_[2] = {0, 0};               // paths in multi_, IPv4 and IPv6
 };
@@ -488,7 +605,8 @@ class Rib {
 
  private:
   struct PeerState {
-    explicit PeerState(AttrPool* pool) : out(pool) {}
+    PeerState(AttrPool* pool, OutStore* shared, PrefixMap<Destination>* table, PeerId id)
+        : out(pool, shared, table, id) {}
     PeerInfo info;
     bool in_use = false;
     bool established = false;
@@ -517,7 +635,9 @@ class Rib {
   template <typename Pred>
   size_t RemovePaths(PeerId id, std::optional<Family> family, Pred pred);
   // Brings `to`'s Adj-RIB-Out for `prefix` up to date, adding what to send to `batch`.
-  void ExportOne(PeerId to, const Prefix& prefix, const Destination* d, Batch* batch);
+  void ExportOne(PeerId to, const Prefix& prefix, Destination* d, Batch* batch);
+  // Before a destination goes: releases what its shared Adj-RIB-Out slot still holds.
+  void DropOut(const Prefix& prefix, Destination& d);
   // The same towards a family with ADD-PATH send: the ECMP set with multipath, each path
   // with its own path id; the best with path id 0 without.
   void ExportPaths(PeerState& ps, int fam, const Prefix& prefix, const Destination* d,
@@ -530,6 +650,7 @@ class Rib {
 
   RibOptions options_;
   AttrPool pool_;
+  OutStore out_store_{&pool_};  // the Adj-RIB-Outs of the peers without ADD-PATH send
   PrefixMap<Destination> table_;
   std::vector<std::unique_ptr<PeerState>> peers_;
   std::vector<Prefix> dirty_;  // changed prefixes; [0, dirty_head_) are already flushed

@@ -746,5 +746,146 @@ TEST_F(EcmpRibTest, WithoutMultipathTheBestOnly) {
   EXPECT_TRUE(plain.empty());
 }
 
+// The shared Adj-RIB-Out store: one common set and a peer bitset per slot, exceptions for
+// peers sent another set, the first exception promoted when no peer has the common set.
+TEST(OutStoreTest, CommonSetExceptionsAndPromotion) {
+  AttrPool pool;
+  AttrRef x = pool.Intern(Attrs({1}), wire::kIPv4Unicast);
+  AttrRef y = pool.Intern(Attrs({2}), wire::kIPv4Unicast);
+  {
+    OutStore out(&pool);
+    out.Reserve(200);  // four bitset words
+    uint32_t slot = OutStore::kNone;
+    EXPECT_EQ(out.Get(slot, 5), nullptr);
+    EXPECT_FALSE(out.Erase(&slot, 5));
+    for (PeerId p : {PeerId{1}, PeerId{5}, PeerId{70}, PeerId{150}}) {
+      EXPECT_TRUE(out.Set(&slot, p, x.get()));
+    }
+    EXPECT_FALSE(out.Set(&slot, 70, x.get()));  // sent already
+    EXPECT_EQ(out.slots_in_use(), 1u);
+    EXPECT_EQ(x->refs(), 5u);  // the AttrRef and four peers
+    // Peers 5 and 150 get another set: exceptions.
+    EXPECT_TRUE(out.Set(&slot, 150, y.get()));
+    EXPECT_TRUE(out.Set(&slot, 5, y.get()));
+    EXPECT_EQ(out.Get(slot, 1), x.get());
+    EXPECT_EQ(out.Get(slot, 5), y.get());
+    EXPECT_EQ(out.Get(slot, 70), x.get());
+    EXPECT_EQ(out.Get(slot, 150), y.get());
+    EXPECT_EQ(out.Get(slot, 2), nullptr);
+    std::vector<PeerId> peers;
+    out.ForEachPeer(slot, [&](PeerId p) { peers.push_back(p); });
+    std::sort(peers.begin(), peers.end());
+    EXPECT_EQ(peers, (std::vector<PeerId>{1, 5, 70, 150}));
+    // The last peers with x leave: y becomes the common set of 5 and 150.
+    EXPECT_TRUE(out.Erase(&slot, 1));
+    EXPECT_TRUE(out.Set(&slot, 70, y.get()));
+    EXPECT_EQ(out.Get(slot, 1), nullptr);
+    EXPECT_EQ(out.Get(slot, 5), y.get());
+    EXPECT_EQ(out.Get(slot, 70), y.get());
+    EXPECT_EQ(out.Get(slot, 150), y.get());
+    EXPECT_EQ(x->refs(), 1u);
+    EXPECT_EQ(y->refs(), 4u);
+    // Widening the bitset keeps what the slot holds.
+    out.Reserve(1000);
+    EXPECT_EQ(out.Get(slot, 150), y.get());
+    EXPECT_TRUE(out.Set(&slot, 999, x.get()));
+    EXPECT_EQ(out.Get(slot, 999), x.get());
+    EXPECT_TRUE(out.Erase(&slot, 5));
+    EXPECT_TRUE(out.Erase(&slot, 70));
+    EXPECT_TRUE(out.Erase(&slot, 150));
+    EXPECT_EQ(out.Get(slot, 999), x.get());  // promoted from the exceptions
+    EXPECT_TRUE(out.Erase(&slot, 999));
+    EXPECT_EQ(slot, OutStore::kNone);  // an emptied slot is freed
+    EXPECT_EQ(out.slots_in_use(), 0u);
+    // A slot dropped whole releases every reference; a store going away releases the rest.
+    uint32_t s2 = OutStore::kNone, s3 = OutStore::kNone;
+    out.Set(&s2, 3, x.get());
+    out.Set(&s2, 4, y.get());
+    out.Set(&s3, 3, y.get());
+    EXPECT_EQ(out.slots_in_use(), 1u + 1u);
+    out.Drop(&s2);
+    EXPECT_EQ(s2, OutStore::kNone);
+    EXPECT_EQ(x->refs(), 1u);
+    EXPECT_EQ(y->refs(), 2u);
+  }
+  EXPECT_EQ(y->refs(), 1u);
+}
+
+// A route server with more clients than one bitset word: every client but the source gets
+// the best, one client (through export policy) another set; counts, listings in prefix
+// order, a best that moves, a client going down and the table going away stay exact.
+TEST_F(RibTest, SharedAdjRibOutForManyClients) {
+  std::vector<PeerId> clients;
+  for (int i = 0; i < 70; ++i) {
+    const std::string addr = "10.0." + std::to_string(i / 200) + "." + std::to_string(i + 1);
+    PeerInfo rs = Peer(65100 + static_cast<uint32_t>(i), addr.c_str(), static_cast<uint32_t>(i + 1));
+    rs.route_server_client = true;
+    clients.push_back(rib_.AddPeer(rs));
+    rib_.PeerEstablished(clients.back());
+  }
+  rib_.Flush();
+  const PeerId odd = clients[66];  // its MED is rewritten by export policy
+  rib_.set_export_policy([&](const Prefix&, const PeerInfo& to, const PeerInfo&,
+                             const AttrSet& out, const AttrSet&) {
+    PolicyResult r;
+    if (to.address == rib_.peer_info(odd).address) {
+      AttrFields f = out.fields();
+      f.med = 7;
+      f.set(AttrFields::kHasMed, true);
+      r.attrs = rib_.pool().Intern(f);
+    }
+    return r;
+  });
+  Send(clients[0], Attrs({65100, 1}, "10.0.0.1"), {N("192.0.2.0/24"), N("192.0.3.0/24")});
+  Send(clients[1], Attrs({65101, 1}, "10.0.0.2"), {N("192.0.1.0/24")});
+  rib_.Flush();
+  EXPECT_EQ(rib_.adj_rib_out(clients[0]).size(), 1u);  // not its own two
+  EXPECT_EQ(rib_.adj_rib_out(clients[1]).size(), 2u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[69]).size(Family::kIPv4), 3u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[69]).size(Family::kIPv6), 0u);
+  EXPECT_EQ(rib_.adj_rib_out(odd).Find(Pfx("192.0.2.0/24"))->med(), 7u);
+  EXPECT_FALSE(rib_.adj_rib_out(clients[5]).Find(Pfx("192.0.2.0/24"))->has_med());
+  std::vector<Prefix> listed;
+  rib_.adj_rib_out(odd).ForEach([&](const Prefix& p, const AttrSet*) { listed.push_back(p); });
+  EXPECT_EQ(listed, (std::vector<Prefix>{Pfx("192.0.1.0/24"), Pfx("192.0.2.0/24"),
+                                         Pfx("192.0.3.0/24")}));
+  listed.clear();
+  const Prefix after = Pfx("192.0.1.0/24");
+  rib_.adj_rib_out(clients[1]).ForEachAfter(Family::kIPv4, &after,
+                                            [&](const Prefix& p, const AttrSet*) {
+                                              listed.push_back(p);
+                                              return true;
+                                            });
+  EXPECT_EQ(listed, (std::vector<Prefix>{Pfx("192.0.2.0/24"), Pfx("192.0.3.0/24")}));
+  // A better path from client 2 for 192.0.2.0/24: every client but 2 gets it, client 0 too.
+  Send(clients[2], Attrs({65102}, "10.0.0.3"), {N("192.0.2.0/24")});
+  size_t announced = 0;
+  for (PeerUpdates& pu : rib_.Flush()) {
+    announced += NlriCount(pu.updates);
+    if (pu.peer == clients[2]) {
+      EXPECT_EQ(NlriCount(pu.updates), 0u);
+    }
+  }
+  EXPECT_EQ(announced, 69u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[0]).size(), 2u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[2]).size(), 2u);  // its old 192.0.2.0/24 withdrawn
+  EXPECT_EQ(rib_.adj_rib_out(clients[2]).Find(Pfx("192.0.2.0/24")), nullptr);
+  EXPECT_EQ(rib_.adj_rib_out(odd).Find(Pfx("192.0.2.0/24"))->med(), 7u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[9]).Find(Pfx("192.0.2.0/24"))->next_hop(), Ip("10.0.0.3"));
+  // A client goes down: its paths are withdrawn from the others, its Adj-RIB-Out is empty.
+  rib_.PeerDown(clients[0]);
+  rib_.Flush();
+  EXPECT_EQ(rib_.adj_rib_out(clients[0]).size(), 0u);
+  EXPECT_EQ(rib_.adj_rib_out(clients[5]).size(), 2u);  // 192.0.1.0/24 and 192.0.2.0/24
+  EXPECT_EQ(rib_.Find(Pfx("192.0.3.0/24")), nullptr);
+  // The rest withdrawn: nothing held, every set released.
+  rib_.Withdraw(clients[1], {N("192.0.1.0/24")});
+  rib_.Withdraw(clients[2], {N("192.0.2.0/24")});
+  rib_.Flush();
+  for (PeerId c : clients) EXPECT_EQ(rib_.adj_rib_out(c).size(), 0u) << c;
+  rib_.set_export_policy(nullptr);
+  EXPECT_EQ(rib_.pool().set_count(), 0u);
+}
+
 }  // namespace
 }  // namespace kbgp::rib
