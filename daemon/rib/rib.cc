@@ -200,25 +200,59 @@ void OutStore::Remove(uint32_t slot, PeerId peer) {
     }
   }
   if ((s[1] & 1) == 0 || AnyPeer(s)) return;
-  // No peer has the common set any more: the first exception's set becomes it, and every
-  // exception with that set moves into the bitset.
-  auto m = exceptions_.find(slot);
-  std::vector<Exception>& v = m->second;
-  const AttrSet* common = v.front().attrs;
-  SetCommon(s, common);
-  size_t kept = 0;
+  // No peer has the common set any more: the set most exceptions have becomes it.
+  const std::vector<Exception>& v = exceptions_.at(slot);
+  absl::flat_hash_map<const AttrSet*, size_t> holders;
+  const AttrSet* most = nullptr;
+  size_t best = 0;
   for (const Exception& e : v) {
-    if (e.attrs == common) {
-      s[1 + e.peer / 64] |= uint64_t{1} << (e.peer % 64);
-    } else {
-      v[kept++] = e;
+    const size_t n = ++holders[e.attrs];
+    if (n > best) {
+      best = n;
+      most = e.attrs;
     }
   }
-  v.resize(kept);
-  if (v.empty()) {
+  MakeCommon(slot, most);
+}
+
+size_t OutStore::CommonHolders(const uint64_t* s) const {
+  size_t n = static_cast<size_t>(__builtin_popcountll(s[1] & ~uint64_t{1}));
+  for (size_t w = 1; w < words_; ++w) n += static_cast<size_t>(__builtin_popcountll(s[1 + w]));
+  return n;
+}
+
+void OutStore::MakeCommon(uint32_t slot, const AttrSet* attrs) {
+  uint64_t* s = At(slot);
+  const AttrSet* old = Common(s);
+  auto m = exceptions_.find(slot);
+  std::vector<Exception> rest;
+  rest.reserve(m->second.size() + CommonHolders(s));
+  // The old common set's holders become exceptions (each keeps its reference).
+  for (size_t w = 0; w < words_; ++w) {
+    uint64_t bits = s[1 + w] & (w == 0 ? ~uint64_t{1} : ~uint64_t{0});
+    while (bits) {
+      rest.push_back(
+          Exception{static_cast<PeerId>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))), old});
+      bits &= bits - 1;
+    }
+    s[1 + w] &= (w == 0 ? uint64_t{1} : uint64_t{0});
+  }
+  for (const Exception& e : m->second) {
+    if (e.attrs == attrs) {
+      s[1 + e.peer / 64] |= uint64_t{1} << (e.peer % 64);
+    } else {
+      rest.push_back(e);
+    }
+  }
+  SetCommon(s, attrs);
+  if (rest.empty()) {
     exceptions_.erase(m);
     s[1] &= ~uint64_t{1};
+    return;
   }
+  std::sort(rest.begin(), rest.end(),
+            [](const Exception& a, const Exception& b) { return a.peer < b.peer; });
+  m->second = std::move(rest);
 }
 
 bool OutStore::Set(uint32_t* slot, PeerId peer, const AttrSet* attrs) {
@@ -242,6 +276,11 @@ bool OutStore::Set(uint32_t* slot, PeerId peer, const AttrSet* attrs) {
                             [](const Exception& e, PeerId p) { return e.peer < p; }),
            Exception{peer, attrs});
   s[1] |= 1;
+  // The common set is the one most peers were sent: when more exceptions than common holders
+  // have this set, the two swap roles (the first peers exported to do not decide it).
+  size_t same = 0;
+  for (const Exception& e : v) same += e.attrs == attrs ? 1 : 0;
+  if (same > CommonHolders(s)) MakeCommon(*slot, attrs);
   return true;
 }
 

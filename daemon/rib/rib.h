@@ -337,6 +337,11 @@ class OutStore {
   // Releases everything (the owner is going away).
   void ReleaseAll();
   size_t slots_in_use() const { return next_ - free_.size(); }
+  // How many peers of `slot` hold a set other than the common one (for tests).
+  size_t exception_count(uint32_t slot) const {
+    auto it = exceptions_.find(slot);
+    return it == exceptions_.end() ? 0 : it->second.size();
+  }
 
  private:
   static constexpr int kChunkBits = 12;  // 4,096 slots per chunk: no big reallocation
@@ -355,14 +360,20 @@ class OutStore {
   static void SetCommon(uint64_t* s, const AttrSet* a) {
     s[0] = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(a));
   }
+  // Bit 0 of word 1 flags "has exceptions": kLocalPeer (0), never exported to, has no bit.
   bool Bit(const uint64_t* s, PeerId peer) const {
-    return peer < words_ * 64 && ((s[1 + peer / 64] >> (peer % 64)) & 1) != 0;
+    return peer != 0 && peer < words_ * 64 && ((s[1 + peer / 64] >> (peer % 64)) & 1) != 0;
   }
+  // How many peers hold the common set (the bits but bit 0).
+  size_t CommonHolders(const uint64_t* s) const;
+  // Makes `attrs`, the set of some exceptions, the common set: its holders move into the
+  // bitset and the old common set's holders become exceptions. References stay with holders.
+  void MakeCommon(uint32_t slot, const AttrSet* attrs);
   bool AnyPeer(const uint64_t* s) const;  // any bit but bit 0
   uint32_t Alloc();
   void Free(uint32_t slot);
   // Takes `peer` out of the slot (its reference is the caller's to release); when no peer
-  // bit is left but exceptions are, the first exception's set becomes the common one.
+  // bit is left but exceptions are, the set most of them have becomes the common one.
   void Remove(uint32_t slot, PeerId peer);
 
   AttrPool* pool_;

@@ -748,6 +748,40 @@ TEST_F(EcmpRibTest, WithoutMultipathTheBestOnly) {
 
 // The shared Adj-RIB-Out store: one common set and a peer bitset per slot, exceptions for
 // peers sent another set, the first exception promoted when no peer has the common set.
+// The common set is the one most peers hold, whichever peer was exported to first.
+TEST(OutStoreTest, CommonSetFollowsTheMajority) {
+  AttrPool pool;
+  AttrRef x = pool.Intern(Attrs({1}), wire::kIPv4Unicast);
+  AttrRef y = pool.Intern(Attrs({2}), wire::kIPv4Unicast);
+  AttrRef z = pool.Intern(Attrs({3}), wire::kIPv4Unicast);
+  {
+    OutStore out(&pool);
+    out.Reserve(100);
+    uint32_t slot = OutStore::kNone;
+    EXPECT_TRUE(out.Set(&slot, 1, x.get()));  // first, but alone with x
+    for (PeerId p = 2; p <= 6; ++p) EXPECT_TRUE(out.Set(&slot, p, y.get()));
+    EXPECT_EQ(out.exception_count(slot), 1u);  // only peer 1
+    EXPECT_EQ(out.Get(slot, 1), x.get());
+    for (PeerId p = 2; p <= 6; ++p) EXPECT_EQ(out.Get(slot, p), y.get());
+    EXPECT_EQ(x->refs(), 2u);
+    EXPECT_EQ(y->refs(), 6u);
+    // Two peers get z; then every y holder leaves: z (two) becomes common, not x (one).
+    EXPECT_TRUE(out.Set(&slot, 70, z.get()));
+    EXPECT_TRUE(out.Set(&slot, 71, z.get()));
+    EXPECT_EQ(out.exception_count(slot), 3u);
+    for (PeerId p = 2; p <= 6; ++p) EXPECT_TRUE(out.Erase(&slot, p));
+    EXPECT_EQ(out.exception_count(slot), 1u);
+    EXPECT_EQ(out.Get(slot, 1), x.get());
+    EXPECT_EQ(out.Get(slot, 70), z.get());
+    EXPECT_EQ(out.Get(slot, 71), z.get());
+    EXPECT_EQ(out.Get(slot, 0), nullptr);  // kLocalPeer never holds a set
+    EXPECT_EQ(y->refs(), 1u);
+    EXPECT_EQ(z->refs(), 3u);
+  }
+  EXPECT_EQ(x->refs(), 1u);
+  EXPECT_EQ(z->refs(), 1u);
+}
+
 TEST(OutStoreTest, CommonSetExceptionsAndPromotion) {
   AttrPool pool;
   AttrRef x = pool.Intern(Attrs({1}), wire::kIPv4Unicast);
