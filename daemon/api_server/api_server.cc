@@ -1218,15 +1218,18 @@ class ApiServer::Impl final
   }
 
   // A listed destination's paths, encoded as the bytes of a ListPathResponse (ListPath's
-  // fast path). The attribute encoding of an IPv4 set is made once per chunk: within one
-  // core visit no set can go away, so a pointer is a safe key there and not beyond.
+  // fast path). The attribute encoding of an IPv4 set with an IPv4 next hop (or none) is made
+  // once per chunk: within one core visit no set can go away, so a pointer is a safe key
+  // there and not beyond. An IPv6 set, or an IPv4 set with an IPv6 next hop (RFC 8950), is
+  // listed with MP_REACH_NLRI holding the prefix, so it is encoded for every path.
   class ListEncoder {
    public:
     void Add(const Prefix& prefix, const PathInfo& info) {
       const bool nh_last = info.source == nullptr || info.source->local;
       std::string_view pattrs;
       if (info.attrs != nullptr) {
-        if (prefix.family() == Family::kIPv4) {
+        if (prefix.family() == Family::kIPv4 &&
+            (!info.attrs->has_next_hop() || info.attrs->next_hop().is_v4())) {
           auto [it, fresh] = pattrs_.try_emplace(std::make_pair(info.attrs, nh_last));
           if (fresh) it->second = EncodePathAttributes(*info.attrs, prefix, nh_last);
           pattrs = it->second;
@@ -1313,9 +1316,9 @@ class ApiServer::Impl final
     return false;
   }
 
-  // One chunk of a listing: its messages on an arena, and whether the listing is done.
+  // One chunk of a listing: its encoded messages, and whether the listing is done.
   struct ListChunkOut {
-    std::vector<grpc::ByteBuffer> messages;  // one ListPathResponse each
+    std::vector<grpc::ByteBuffer> messages;  // one ListPathResponse each (or batches)
     bool done = false;
     // Makes the messages ListPathBatchedResponse messages of up to about kBatchBytes each.
     // A batch's encoding is its destinations' ListPathResponse encodings one after another
@@ -1362,10 +1365,11 @@ class ApiServer::Impl final
     return absl::OkStatus();
   }
 
-  // ListPath is a callback (reactor) method, the service's only one: a sync ServerWriter
-  // blocks its thread on every Write, and that wake-up per destination was most of a 1M
-  // listing's server time. The reactor writes one destination at a time (gRPC allows one
-  // write in flight per stream) from gRPC's own threads, while the core builds the next chunk.
+  // ListPath (and ListPathBatched) are raw callback (reactor) methods, the services' only
+  // ones: a sync ServerWriter blocks its thread on every Write, and that wake-up per
+  // destination was most of a 1M listing's server time. The reactor writes one message at a
+  // time (gRPC allows one write in flight per stream) from gRPC's own threads, while the core
+  // builds the next chunk.
   class ListPathReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
    public:
     ListPathReactor(Impl* impl, ListQuery q, bool batched)
@@ -1460,6 +1464,7 @@ class ApiServer::Impl final
         }
         if (cur_->messages.empty()) {
           if (cur_->done) return FinishLocked(grpc::Status::OK);
+          if (!a.build) return FinishLocked(grpc::Status::CANCELLED);  // shutting down
           return a;
         }
       }

@@ -106,9 +106,9 @@ class ApiServerTest : public ::testing::Test {
     return s;
   }
 
-  std::vector<apipb::Destination> List(apipb::TableType t, bool v6 = false,
-                                       std::vector<std::pair<std::string, int>> lookups = {},
-                                       std::string name = "") {
+  static apipb::ListPathRequest ListRequest(apipb::TableType t, bool v6,
+                                            const std::vector<std::pair<std::string, int>>& lookups,
+                                            const std::string& name = "") {
     apipb::ListPathRequest req;
     req.set_table_type(t);
     req.set_name(name);
@@ -119,8 +119,14 @@ class ApiServerTest : public ::testing::Test {
       l->set_prefix(p);
       l->set_type(static_cast<apipb::TableLookupPrefix::Type>(type));
     }
+    return req;
+  }
+
+  std::vector<apipb::Destination> List(apipb::TableType t, bool v6 = false,
+                                       std::vector<std::pair<std::string, int>> lookups = {},
+                                       std::string name = "") {
     auto ctx = Ctx();
-    auto reader = stub_->ListPath(ctx.get(), req);
+    auto reader = stub_->ListPath(ctx.get(), ListRequest(t, v6, lookups, name));
     std::vector<apipb::Destination> out;
     apipb::ListPathResponse r;
     while (reader->Read(&r)) out.push_back(r.destination());
@@ -332,6 +338,35 @@ TEST_F(ApiServerTest, BadPathsAreInvalidArgument) {
   EXPECT_TRUE(CoreAlive());
 }
 
+// IPv4 routes over an IPv6 next hop (RFC 8950) share one attribute set but are listed with
+// MP_REACH_NLRI holding each route's own prefix: the listing must not reuse one route's
+// encoding for another.
+TEST_F(ApiServerTest, ListPathIpv4OverIpv6NextHopCarriesEachPrefix) {
+  ASSERT_TRUE(Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(AddPath(MakePath(absl::StrCat("10.20", i, ".0.0"), 16, "2001:db8::7")).ok());
+  }
+  const std::vector<apipb::Destination> l = List(apipb::GLOBAL);
+  ASSERT_TRUE(last_status_.ok()) << last_status_.error_message();
+  ASSERT_EQ(l.size(), 5u);
+  for (const apipb::Destination& d : l) {
+    SCOPED_TRACE(d.prefix());
+    ASSERT_EQ(d.paths_size(), 1);
+    int found = 0;
+    for (const auto& a : d.paths(0).pattrs()) {
+      apipb::MpReachNLRIAttribute mp;
+      if (!a.UnpackTo(&mp)) continue;
+      ++found;
+      EXPECT_EQ(mp.next_hops(0), "2001:db8::7");
+      ASSERT_EQ(mp.nlris_size(), 1);
+      apipb::IPAddressPrefix n;
+      ASSERT_TRUE(mp.nlris(0).UnpackTo(&n));
+      EXPECT_EQ(absl::StrCat(n.prefix(), "/", n.prefix_len()), d.prefix());
+    }
+    EXPECT_EQ(found, 1);
+  }
+}
+
 // kbgp.KbgpApi.ListPathBatched lists what ListPath lists, in the same order, batched; a
 // request that does not parse is refused on both.
 TEST_F(ApiServerTest, ListPathBatchedListsWhatListPathLists) {
@@ -343,15 +378,7 @@ TEST_F(ApiServerTest, ListPathBatchedListsWhatListPathLists) {
   ASSERT_TRUE(AddPath(MakePath("2001:db8::", 32, "2001:db8::1", true)).ok());
   auto kstub = kbgp::KbgpApi::NewStub(channel_);
   auto batched = [&](bool v6, std::vector<std::pair<std::string, int>> lookups, int* messages) {
-    apipb::ListPathRequest req;
-    req.set_table_type(apipb::GLOBAL);
-    req.mutable_family()->set_afi(v6 ? apipb::Family::AFI_IP6 : apipb::Family::AFI_IP);
-    req.mutable_family()->set_safi(apipb::Family::SAFI_UNICAST);
-    for (auto& [p, type] : lookups) {
-      auto* l = req.add_prefixes();
-      l->set_prefix(p);
-      l->set_type(static_cast<apipb::TableLookupPrefix::Type>(type));
-    }
+    const apipb::ListPathRequest req = ListRequest(apipb::GLOBAL, v6, lookups);
     auto ctx = Ctx();
     auto reader = kstub->ListPathBatched(ctx.get(), req);
     std::vector<apipb::Destination> out;

@@ -163,8 +163,9 @@ void PathToApi(const Prefix& prefix, const PathInfo& info, apipb::Path* out);
 
 // The wire encoding of Path.pattrs for `attrs`: the bytes of the repeated field 2 (tag,
 // length and Any of every attribute) that AttributesToApi(attrs, prefix, next_hop_last, ...)
-// fills. For IPv4 unicast it does not depend on the prefix (the next hop is NEXT_HOP), so a
-// listing encodes each distinct set once; for IPv6 MP_REACH_NLRI carries the prefix.
+// fills. For IPv4 unicast with an IPv4 next hop (or none) it does not depend on the prefix
+// (the next hop is NEXT_HOP), so a listing can encode each distinct set once; for IPv6, and
+// for IPv4 with an IPv6 next hop (RFC 8950), MP_REACH_NLRI carries the prefix.
 std::string EncodePathAttributes(const rib::AttrSet& attrs, const Prefix& prefix,
                                  bool next_hop_last);
 // Appends the encoding of the apipb::Path that PathToApi(prefix, info, &path) fills, byte for
