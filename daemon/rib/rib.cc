@@ -395,8 +395,14 @@ void AdjRibOut::SetPaths(const Prefix& p, absl::Span<const SentPath> paths,
 }
 
 void AdjRibOut::Clear() {
-  if (counts_[0] + counts_[1] != 0) {
-    table_->ForEach([&](const Prefix&, Destination& d) { shared_->Erase(&d.out_, id_); });
+  // Walks the table only as far as the peer's last entry of each family.
+  for (Family f : {Family::kIPv4, Family::kIPv6}) {
+    size_t& left = counts_[Index(f)];
+    if (left == 0) continue;
+    table_->ForEachAfter(f, nullptr, [&](const Prefix&, Destination& d) {
+      if (shared_->Erase(&d.out_, id_)) --left;
+      return left > 0;
+    });
   }
   counts_[0] = counts_[1] = 0;
   ClearMulti();
