@@ -465,6 +465,17 @@ def one_run(target, key, sc, args):
                 marks[e] = int(a[0])
             if w == "monitor" and e == "progress":
                 marks["progress"] = kv(a)
+            # The monitor can complete while run.py still waits for a tester event (the null
+            # target in particular is that fast): keep it, or the wait below would miss it.
+            if w == "monitor" and e == "complete":
+                marks.setdefault("complete", {}).setdefault(kv(a).get("phase"), a)
+
+        def wait_complete(phase):
+            seen = marks.get("complete", {}).get(phase)
+            if seen is not None:
+                return seen
+            return ev.wait("monitor", "complete", args.limit, on_other=note,
+                           check=lambda a: kv(a).get("phase") == phase)
 
         try:
             if ev.wait("tester", "connecting", 300, on_other=note) is None:
@@ -476,8 +487,7 @@ def one_run(target, key, sc, args):
                     res.update(status="timeout", note="tester sessions not all Established")
                     return res
                 t0 = marks["established_all"]
-            done = ev.wait("monitor", "complete", args.limit, on_other=note,
-                           check=lambda a: kv(a).get("phase") == "0")
+            done = wait_complete("0")
             if done is None:
                 p = marks.get("progress", {})
                 res.update(status="timeout", note="monitor held %s of %s" % (
@@ -501,8 +511,7 @@ def one_run(target, key, sc, args):
                 if ev.wait("tester", "churn_start", 60, on_other=note) is None:
                     raise RuntimeError("the tester did not start the churn")
                 c0 = marks["churn_start"]
-                done = ev.wait("monitor", "complete", args.limit, on_other=note,
-                               check=lambda a: kv(a).get("phase") == "1")
+                done = wait_complete("1")
                 if done is None:
                     p = marks.get("progress", {})
                     res.update(status="timeout", note="after churn the monitor held %s of %s"
