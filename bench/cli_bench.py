@@ -18,42 +18,15 @@ always killed (finally, and on SIGINT/SIGTERM/SIGHUP).
 
 import argparse
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-_procs = []
-
-
-def cleanup():
-    for p in list(_procs):
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            p.wait()
-        _procs.remove(p)
-
-
-def _on_signal(signum, frame):
-    cleanup()
-    signal.signal(signum, signal.SIG_DFL)
-    os.kill(os.getpid(), signum)
-
-
-for _s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(_s, _on_signal)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The daemon list, its cleanup (also on SIGINT/SIGTERM/SIGHUP) and free_port are
+# api_bench's, which this script sits next to.
+from api_bench import _procs, cleanup, free_port
 
 
 def wait_api(cli, port, deadline):

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "api/attribute.pb.h"
+#include "daemon/wire/gobgp_names.h"
 
 namespace kbgp::cli {
 
@@ -113,25 +114,7 @@ absl::StatusOr<uint32_t> ParseCommunity(absl::string_view s) {
     return hi << 16 | lo;
   }
   if (ParseU32(s, &v)) return v;
-  static const std::pair<const char*, uint32_t> kNames[] = {
-      {"internet", 0x00000000},
-      {"planned-shut", 0xffff0000},
-      {"accept-own", 0xffff0001},
-      {"route-filter-translated-v4", 0xffff0002},
-      {"route-filter-v4", 0xffff0003},
-      {"route-filter-translated-v6", 0xffff0004},
-      {"route-filter-v6", 0xffff0005},
-      {"llgr-stale", 0xffff0006},
-      {"no-llgr", 0xffff0007},
-      {"blackhole", 0xffff029a},
-      {"no-export", 0xffffff01},
-      {"no-advertise", 0xffffff02},
-      {"no-export-subconfed", 0xffffff03},
-      {"no-peer", 0xffffff04}};
-  std::string lower = absl::AsciiStrToLower(s);
-  for (const auto& [name, value] : kNames) {
-    if (lower == name) return value;
-  }
+  if (auto w = wire::WellKnownCommunityValue(absl::AsciiStrToLower(s))) return *w;
   return Invalid(absl::StrCat("failed to parse ", s, " as community"));
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "api/capability.pb.h"
 #include "cli/gojson.h"
+#include "daemon/wire/gobgp_names.h"
 
 namespace kbgp::cli {
 
@@ -39,38 +40,10 @@ void PadLeft(std::string* out, absl::string_view s, size_t width) {
 }
 
 const char* WellKnownCommunity(uint32_t v) {
-  switch (v) {
-    case 0x00000000:
-      return "internet";
-    case 0xffff0000:
-      return "planned-shut";
-    case 0xffff0001:
-      return "accept-own";
-    case 0xffff0002:
-      return "route-filter-translated-v4";
-    case 0xffff0003:
-      return "route-filter-v4";
-    case 0xffff0004:
-      return "route-filter-translated-v6";
-    case 0xffff0005:
-      return "route-filter-v6";
-    case 0xffff0006:
-      return "llgr-stale";
-    case 0xffff0007:
-      return "no-llgr";
-    case 0xffff029a:
-      return "blackhole";
-    case 0xffffff01:
-      return "no-export";
-    case 0xffffff02:
-      return "no-advertise";
-    case 0xffffff03:
-      return "no-export-subconfed";
-    case 0xffffff04:
-      return "no-peer";
-    default:
-      return nullptr;
+  for (const wire::WellKnownCommunity& w : wire::kWellKnownCommunities) {
+    if (w.value == v) return w.name.data();  // the table's names are string literals
   }
+  return nullptr;
 }
 
 // AS path segments as GoBGP's AsPathString (the AS_PATH column).
@@ -645,41 +618,9 @@ void RenderGlobal(const apipb::Global& g, std::string* out) {
 }
 
 std::string FamilyName(const apipb::Family& f) {
-  int afi = f.afi(), safi = f.safi();
-  struct Name {
-    int afi, safi;
-    const char* name;
-  };
-  static const Name kNames[] = {{1, 1, "ipv4-unicast"},
-                                {2, 1, "ipv6-unicast"},
-                                {1, 2, "ipv4-multicast"},
-                                {2, 2, "ipv6-multicast"},
-                                {1, 4, "ipv4-labelled-unicast"},
-                                {2, 4, "ipv6-labelled-unicast"},
-                                {1, 128, "l3vpn-ipv4-unicast"},
-                                {2, 128, "l3vpn-ipv6-unicast"},
-                                {1, 129, "l3vpn-ipv4-multicast"},
-                                {2, 129, "l3vpn-ipv6-multicast"},
-                                {25, 65, "l2vpn-vpls"},
-                                {25, 70, "l2vpn-evpn"},
-                                {1, 132, "rtc"},
-                                {1, 7, "ipv4-encap"},
-                                {2, 7, "ipv6-encap"},
-                                {1, 133, "ipv4-flowspec"},
-                                {1, 134, "l3vpn-ipv4-flowspec"},
-                                {2, 133, "ipv6-flowspec"},
-                                {2, 134, "l3vpn-ipv6-flowspec"},
-                                {25, 134, "l2vpn-flowspec"},
-                                {16397, 241, "opaque"},
-                                {16388, 71, "ls"},
-                                {1, 73, "ipv4-srpolicy"},
-                                {2, 73, "ipv6-srpolicy"},
-                                {1, 85, "ipv4-mup"},
-                                {2, 85, "ipv6-mup"}};
-  for (const Name& n : kNames) {
-    if (n.afi == afi && n.safi == safi) return n.name;
-  }
-  return "unknown";
+  const char* name = wire::GoBgpFamilyNameOf(static_cast<uint32_t>(f.afi()),
+                                              static_cast<uint32_t>(f.safi()));
+  return name != nullptr ? name : "unknown";
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "daemon/config/apply.h"
 #include "daemon/config/config.h"
 #include "daemon/wire/constants.h"
+#include "daemon/wire/gobgp_names.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace kbgp::api_server {
@@ -70,46 +71,8 @@ std::string Shown(absl::string_view text) {
 
 // ---- families ----
 
-struct FamilyName {
-  uint16_t afi;
-  uint8_t safi;
-  const char* name;  // gobgp's RouteFamily string (config afi-safi-name)
-};
-// gobgp's AddressFamilyNameMap for the families gobgpd 3.10 configures.
-constexpr FamilyName kFamilyNames[] = {
-    {1, 1, "ipv4-unicast"},
-    {2, 1, "ipv6-unicast"},
-    {1, 2, "ipv4-multicast"},
-    {2, 2, "ipv6-multicast"},
-    {1, 4, "ipv4-labelled-unicast"},
-    {2, 4, "ipv6-labelled-unicast"},
-    {1, 128, "l3vpn-ipv4-unicast"},
-    {2, 128, "l3vpn-ipv6-unicast"},
-    {1, 129, "l3vpn-ipv4-multicast"},
-    {2, 129, "l3vpn-ipv6-multicast"},
-    {25, 65, "l2vpn-vpls"},
-    {25, 70, "l2vpn-evpn"},
-    {1, 132, "rtc"},
-    {1, 7, "ipv4-encap"},
-    {2, 7, "ipv6-encap"},
-    {1, 133, "ipv4-flowspec"},
-    {1, 134, "l3vpn-ipv4-flowspec"},
-    {2, 133, "ipv6-flowspec"},
-    {2, 134, "l3vpn-ipv6-flowspec"},
-    {25, 134, "l2vpn-flowspec"},
-    {1, 73, "ipv4-srpolicy"},
-    {2, 73, "ipv6-srpolicy"},
-    {16397, 241, "opaque"},
-    {16388, 71, "ls"},
-    {1, 85, "ipv4-mup"},
-    {2, 85, "ipv6-mup"},
-};
-
 const char* KnownFamilyName(uint32_t afi, uint32_t safi) {
-  for (const FamilyName& f : kFamilyNames) {
-    if (f.afi == afi && f.safi == safi) return f.name;
-  }
-  return nullptr;
+  return wire::GoBgpFamilyNameOf(afi, safi);
 }
 
 std::string FamilyText(const apipb::Family& f) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/wire/gobgp_names.h"
 
 namespace kbgp::api_server {
 namespace {
@@ -115,49 +116,17 @@ absl::StatusOr<Prefix> ParseCidrOrAddress(absl::string_view text) {
 }
 
 // GoBGP's address families (bgp.AddressFamilyNameMap), for afi-safi-in.
-struct FamilyName {
-  absl::string_view name;
-  int afi;
-  int safi;
-};
-constexpr FamilyName kFamilies[] = {
-    {"ipv4-unicast", 1, 1},
-    {"ipv6-unicast", 2, 1},
-    {"ipv4-multicast", 1, 2},
-    {"ipv6-multicast", 2, 2},
-    {"ipv4-labelled-unicast", 1, 4},
-    {"ipv6-labelled-unicast", 2, 4},
-    {"l3vpn-ipv4-unicast", 1, 128},
-    {"l3vpn-ipv6-unicast", 2, 128},
-    {"l3vpn-ipv4-multicast", 1, 129},
-    {"l3vpn-ipv6-multicast", 2, 129},
-    {"l2vpn-vpls", 25, 65},
-    {"l2vpn-evpn", 25, 70},
-    {"rtc", 1, 132},
-    {"ipv4-encap", 1, 7},
-    {"ipv6-encap", 2, 7},
-    {"ipv4-flowspec", 1, 133},
-    {"l3vpn-ipv4-flowspec", 1, 134},
-    {"ipv6-flowspec", 2, 133},
-    {"l3vpn-ipv6-flowspec", 2, 134},
-    {"l2vpn-flowspec", 25, 134},
-    {"opaque", 16397, 241},
-    {"ls", 16388, 71},
-    {"ipv4-srpolicy", 1, 73},
-    {"ipv6-srpolicy", 2, 73},
-    {"ipv4-mup", 1, 85},
-    {"ipv6-mup", 2, 85},
-};
+using FamilyName = wire::GoBgpFamilyName;
 
 const FamilyName* FindFamily(int afi, int safi) {
-  for (const FamilyName& f : kFamilies) {
+  for (const FamilyName& f : wire::kGoBgpFamilyNames) {
     if (f.afi == afi && f.safi == safi) return &f;
   }
   return nullptr;
 }
 
 const FamilyName* FindFamily(absl::string_view name) {
-  for (const FamilyName& f : kFamilies) {
+  for (const FamilyName& f : wire::kGoBgpFamilyNames) {
     if (f.name == name) return &f;
   }
   return nullptr;

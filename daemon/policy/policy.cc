@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "re2/re2.h"
+#include "daemon/wire/gobgp_names.h"
 
 namespace kbgp::policy {
 
@@ -39,34 +40,8 @@ constexpr uint8_t kTypeTwoOctetAs = 0x00;
 constexpr uint8_t kTypeIPv4 = 0x01;
 constexpr uint8_t kTypeFourOctetAs = 0x02;
 
-struct WellKnown {
-  absl::string_view name;
-  uint32_t value;
-};
-// GoBGP's WellKnownCommunityNameMap (RFC 1997, RFC 3765, RFC 7611, RFC 7999, RFC 8326,
-// RFC 9494, draft-ietf-grow-route-filter).
-constexpr WellKnown kWellKnown[] = {
-    {"internet", 0x00000000},
-    {"planned-shut", 0xffff0000},
-    {"accept-own", 0xffff0001},
-    {"route-filter-translated-v4", 0xffff0002},
-    {"route-filter-v4", 0xffff0003},
-    {"route-filter-translated-v6", 0xffff0004},
-    {"route-filter-v6", 0xffff0005},
-    {"llgr-stale", 0xffff0006},
-    {"no-llgr", 0xffff0007},
-    {"blackhole", 0xffff029a},
-    {"no-export", 0xffffff01},
-    {"no-advertise", 0xffffff02},
-    {"no-export-subconfed", 0xffffff03},
-    {"no-peer", 0xffffff04},
-};
-
 std::optional<uint32_t> WellKnownValue(absl::string_view name) {
-  for (const WellKnown& w : kWellKnown) {
-    if (w.name == name) return w.value;
-  }
-  return std::nullopt;
+  return wire::WellKnownCommunityValue(std::string_view(name.data(), name.size()));
 }
 
 absl::StatusOr<std::unique_ptr<re2::RE2>> CompileRegex(const std::string& pattern,
